@@ -1,0 +1,1 @@
+//! The MCP registry: server records as MCP tools and the official registry REST read API.

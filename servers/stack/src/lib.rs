@@ -1,0 +1,1 @@
+//! The server stack shared by every OMEGA role: listener, middleware, tenant scoping and the MCP tool transport.
