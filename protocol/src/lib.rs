@@ -9,6 +9,8 @@
 
 pub mod error;
 pub mod tenant;
+pub mod ticket;
 
 pub use error::{ErrorCode, ErrorDetails, OmegaError};
 pub use tenant::TenantId;
+pub use ticket::{Attachment, Priority, SourceFields, SourcePlatform, Ticket};

@@ -1,0 +1,1 @@
+//! Renders OMEGA's AKS and Container Apps deployment from the one configuration, with a cost model.

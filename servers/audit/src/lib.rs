@@ -1,0 +1,1 @@
+//! A tamper-evident, hash-chained audit trail stored in segments on a blob store.

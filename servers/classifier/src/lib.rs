@@ -1,0 +1,1 @@
+//! OMEGA's embedded ticket classifier: trained from ticket history, calibrated, abstains when unsure.

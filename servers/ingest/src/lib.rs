@@ -1,0 +1,1 @@
+//! Webhook payload parsing, signature checks and normalization for Kaseya BMS, Zendesk, ServiceNow and Salesforce.

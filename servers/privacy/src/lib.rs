@@ -1,0 +1,1 @@
+//! PII redaction and keyed pseudonyms for ticket text and identities.

@@ -1,0 +1,1 @@
+//! Durable work queues with leases, retries, dead letters and idempotency: embedded and Redis Streams backends.
