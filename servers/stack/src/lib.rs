@@ -1,1 +1,33 @@
-//! The server stack shared by every OMEGA role: listener, middleware, tenant scoping and the MCP tool transport.
+//! The server stack every OMEGA role runs on.
+//!
+//! One stack, shared by the context server, the registries and every later
+//! role, so that transport, identity, limits and tracing are written once:
+//!
+//! ```text
+//! TCP accept (TCP_NODELAY) ─► [TLS, when configured] ─► hyper (HTTP/1.1)
+//!   └─► tower: trace span ─► caller identity ─► role router
+//!         ├─ /mcp        rmcp streamable HTTP ─► McpHandler ─► ToolSet
+//!         │                (tenant check ─► argument schema ─► typed handler)
+//!         ├─ /healthz    liveness
+//!         ├─ /readyz     readiness (backends answer)
+//!         └─ role routes (REST, well-known documents)
+//! ```
+//!
+//! A role supplies a [`ToolSet`] (typed MCP tools) and optional extra axum
+//! routes; [`RoleApp::into_router`] assembles the rest and [`serve`] runs it.
+
+mod caller;
+mod listener;
+mod mcp;
+mod router;
+mod schema;
+mod tenancy;
+mod tool;
+
+pub use caller::{Caller, CallerKind, TenantGrant};
+pub use listener::{Bound, bind, serve};
+pub use mcp::{McpHandler, McpOptions, mcp_service};
+pub use router::{Readiness, RoleApp};
+pub use schema::schema_object;
+pub use tenancy::TenantPolicy;
+pub use tool::{Call, ToolSet};

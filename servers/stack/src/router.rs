@@ -1,0 +1,163 @@
+//! Assembles a role's HTTP surface: `/mcp`, health, readiness and the role's
+//! own routes, behind the shared middleware.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+use crate::mcp::{McpHandler, McpOptions, mcp_service};
+use crate::{Caller, ToolSet};
+
+type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// A readiness probe: `Ok` when the role's backends answer.
+#[derive(Clone)]
+pub struct Readiness(Arc<dyn Fn() -> ReadyFuture + Send + Sync>);
+
+impl Readiness {
+    /// A probe running `f`.
+    pub fn new<F, Fut>(f: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        Self(Arc::new(move || Box::pin(f())))
+    }
+
+    /// A probe that is always ready.
+    pub fn always() -> Self {
+        Self::new(|| async { Ok(()) })
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Readiness")
+    }
+}
+
+/// One role's HTTP application before it is served.
+pub struct RoleApp {
+    name: &'static str,
+    mcp: Option<Router>,
+    routes: Router,
+    readiness: Readiness,
+}
+
+impl std::fmt::Debug for RoleApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleApp")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn attach_dev_caller(mut request: Request, next: Next) -> Response {
+    // Development identity: every request on a listener without an identity
+    // layer acts as the anonymous caller. The security layer replaces this.
+    request.extensions_mut().insert(Caller::anonymous());
+    next.run(request).await
+}
+
+impl RoleApp {
+    /// A role named `name` (used in logs, health output and `serverInfo`).
+    pub fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            mcp: None,
+            routes: Router::new(),
+            readiness: Readiness::always(),
+        }
+    }
+
+    /// Serves `tools` over MCP at `/mcp`.
+    pub fn with_tools<S: Send + Sync + 'static>(
+        mut self,
+        instructions: &str,
+        tools: ToolSet<S>,
+        options: &McpOptions,
+        cancel: CancellationToken,
+    ) -> Self {
+        let handler = McpHandler::new(self.name, instructions, Arc::new(tools));
+        let service = mcp_service(handler, options, cancel);
+        self.mcp = Some(Router::new().route_service("/mcp", service));
+        self
+    }
+
+    /// Adds role-specific routes (REST APIs, well-known documents).
+    pub fn with_routes(mut self, routes: Router) -> Self {
+        self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Sets the readiness probe behind `/readyz`.
+    pub fn with_readiness(mut self, readiness: Readiness) -> Self {
+        self.readiness = readiness;
+        self
+    }
+
+    /// The role's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The complete router with the shared middleware.
+    pub fn into_router(self) -> Router {
+        let name = self.name;
+        let readiness = self.readiness;
+        let mut router = Router::new()
+            .route(
+                "/healthz",
+                get(move || async move { axum::Json(json!({"status": "ok", "role": name})) }),
+            )
+            .route(
+                "/readyz",
+                get(move || {
+                    let readiness = readiness.clone();
+                    async move {
+                        match (readiness.0)().await {
+                            Ok(()) => (
+                                StatusCode::OK,
+                                axum::Json(json!({"status": "ready", "role": name})),
+                            )
+                                .into_response(),
+                            Err(why) => (
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                axum::Json(
+                                    json!({"status": "not-ready", "role": name, "reason": why}),
+                                ),
+                            )
+                                .into_response(),
+                        }
+                    }
+                }),
+            )
+            .merge(self.routes);
+        if let Some(mcp) = self.mcp {
+            router = router.merge(mcp);
+        }
+        // Outermost last: the trace span wraps everything, then identity.
+        router
+            .layer(axum::middleware::from_fn(attach_dev_caller))
+            .layer(
+                TraceLayer::new_for_http().make_span_with(move |req: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        role = name,
+                        method = %req.method(),
+                        path = req.uri().path(),
+                    )
+                }),
+            )
+    }
+}
