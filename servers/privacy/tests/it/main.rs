@@ -1,0 +1,4 @@
+//! Integration tests for omega-privacy: realistic ticket text.
+
+mod proptests;
+mod tickets;
