@@ -1,0 +1,114 @@
+//! Command-line interface.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::roles::Role;
+use crate::up;
+
+/// OMEGA: a federation of AI agents over MSP support tickets.
+///
+/// `omega up` runs everything in one process on embedded storage;
+/// `omega serve <role>` runs one role, as a production deployment does.
+#[derive(Debug, Parser)]
+#[command(name = "omega", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, built-in defaults are used:
+    /// embedded storage under --data-dir and tenants demo, acme and globex.
+    #[arg(long, global = true, env = "OMEGA_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Directory for embedded storage, endpoints.json and (later) certificates.
+    #[arg(long, global = true, env = "OMEGA_DATA_DIR", default_value = ".omega")]
+    pub data_dir: PathBuf,
+
+    /// Log as JSON lines instead of human-readable text (filter with OMEGA_LOG).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every role in one process on loopback, write <data-dir>/endpoints.json
+    /// and print the endpoints. Stops cleanly on Ctrl-C.
+    Up(UpArgs),
+    /// Run one role.
+    Serve(ServeArgs),
+}
+
+/// `omega up` flags.
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// First port: roles listen on consecutive ports from here
+    /// (context, agent-registry, mcp-registry). 0 picks free ports.
+    #[arg(long, default_value_t = 7700)]
+    pub port_base: u16,
+}
+
+/// `omega serve` flags.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The role to run.
+    #[arg(value_enum)]
+    pub role: RoleArg,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 7700)]
+    pub port: u16,
+}
+
+/// Roles `omega serve` can run.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    /// Sessions, cache, semantic memory and ticket context.
+    Context,
+    /// Agent cards, heartbeats and discovery.
+    AgentRegistry,
+    /// MCP server records and the registry REST API.
+    McpRegistry,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Context => Role::Context,
+            RoleArg::AgentRegistry => Role::AgentRegistry,
+            RoleArg::McpRegistry => Role::McpRegistry,
+        }
+    }
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = match &cli.config {
+        Some(path) => omega_config::OmegaConfig::load(path)?,
+        None => omega_config::OmegaConfig::default(),
+    };
+    match cli.command {
+        Command::Up(args) => {
+            up::up(config, cli.data_dir, args.host, args.port_base, Role::ALL).await
+        }
+        Command::Serve(args) => {
+            up::up(
+                config,
+                cli.data_dir,
+                args.host,
+                args.port,
+                &[args.role.into()],
+            )
+            .await
+        }
+    }
+}

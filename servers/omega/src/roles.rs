@@ -1,0 +1,96 @@
+//! Building each role's application from configuration.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use omega_config::{KvBackend, OmegaConfig};
+use omega_stack::{McpOptions, RoleApp, TenantPolicy};
+use omega_store::{EmbeddedStore, KvStore, RedisKv, RedisKvConfig};
+use tokio_util::sync::CancellationToken;
+
+/// The roles this binary can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The context server.
+    Context,
+    /// The agent registry.
+    AgentRegistry,
+    /// The MCP registry.
+    McpRegistry,
+}
+
+impl Role {
+    /// Every role, in `omega up` port order.
+    pub const ALL: &'static [Role] = &[Role::Context, Role::AgentRegistry, Role::McpRegistry];
+
+    /// The name used in endpoints.json and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Context => "context",
+            Role::AgentRegistry => "agent-registry",
+            Role::McpRegistry => "mcp-registry",
+        }
+    }
+}
+
+/// Backends shared by the roles of one process.
+pub struct Backends {
+    pub embedded: EmbeddedStore,
+    pub kv: Arc<dyn KvStore>,
+}
+
+impl Backends {
+    /// Opens the embedded store and, when configured, connects to Redis.
+    /// Fails with a clear message when a configured backend is unreachable.
+    pub async fn open(config: &OmegaConfig, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let embedded = EmbeddedStore::open(data_dir)
+            .with_context(|| format!("opening embedded storage in {}", data_dir.display()))?;
+        let kv: Arc<dyn KvStore> = match &config.storage.kv {
+            KvBackend::Embedded => Arc::new(embedded.clone()),
+            KvBackend::Redis { url } => Arc::new(
+                RedisKv::connect(RedisKvConfig::new(url.clone()))
+                    .await
+                    .context("storage.kv is Redis, and Redis must be reachable at start")?,
+            ),
+        };
+        Ok(Self { embedded, kv })
+    }
+}
+
+/// Builds the application for `role`.
+pub fn build(
+    role: Role,
+    config: &OmegaConfig,
+    backends: &Backends,
+    cancel: CancellationToken,
+) -> RoleApp {
+    let policy = TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone()));
+    let mcp = McpOptions {
+        max_request_bytes: config.limits.max_request_bytes,
+        ..McpOptions::default()
+    };
+    match role {
+        Role::Context => {
+            let state = Arc::new(omega_context::ContextState {
+                kv: backends.kv.clone(),
+                vectors: Arc::new(backends.embedded.clone()),
+                max_value_bytes: config.limits.max_value_bytes,
+                embedder: omega_context::Embedder,
+            });
+            omega_context::app(state, policy, &mcp, cancel)
+        }
+        Role::AgentRegistry => {
+            let state = Arc::new(omega_agent_registry::RegistryState::new(
+                Arc::new(backends.embedded.clone()),
+                std::time::Duration::from_secs(config.agent_registry.heartbeat_expiry_secs),
+            ));
+            omega_agent_registry::app(state, policy, &mcp, cancel)
+        }
+        Role::McpRegistry => {
+            let state = Arc::new(omega_mcp_registry::RegistryState::new(Arc::new(
+                backends.embedded.clone(),
+            )));
+            omega_mcp_registry::app(state, policy, &mcp, cancel)
+        }
+    }
+}
