@@ -21,7 +21,9 @@ pub enum QueueError {
     },
     /// The lease is no longer held: it was acked, nacked, dead-lettered, or it expired and the
     /// message was delivered to another consumer. Do not commit side effects for it.
-    #[error("lease on message {id:?} in queue {queue:?} is no longer held (expired and redelivered, or already settled)")]
+    #[error(
+        "lease on message {id:?} in queue {queue:?} is no longer held (expired and redelivered, or already settled)"
+    )]
     LeaseLost {
         /// Queue of the lease.
         queue: String,

@@ -131,19 +131,38 @@ impl RedisQueue {
     }
 
     fn id_key(&self, queue: &str, kind: &str, tenant: &str, id: &str) -> String {
-        format!("{}:{kind}:{}:{tenant}:{id}", self.keys(queue).base, tenant.len())
+        format!(
+            "{}:{kind}:{}:{tenant}:{id}",
+            self.keys(queue).base,
+            tenant.len()
+        )
     }
 
-    /// Deletes every key of `queue` and its dead-letter queue (dedupe and done markers stay until
-    /// their window ends). For tests and tooling.
+    /// Deletes every key of `queue` and its dead-letter queue, dedupe keys and done markers
+    /// included (SCAN + DEL). For tests, benchmarks and tooling; never on a live queue.
     pub async fn purge(&self, queue: &str) -> Result<()> {
         validate_queue_name(queue)?;
         let mut conn = self.conn.clone();
         for q in [queue.to_owned(), dlq_name(queue)] {
-            let k = self.keys(&q);
-            let _: () = conn
-                .del(&[k.stream, k.leases, k.owner, k.delayed])
-                .await?;
+            let pattern = format!("{}:*", self.keys(&q).base);
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn)
+                    .await?;
+                if !keys.is_empty() {
+                    let _: () = conn.del(keys).await?;
+                }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
         }
         Ok(())
     }
@@ -228,7 +247,12 @@ impl Queue for RedisQueue {
         validate_queue_name(queue)?;
         msg.validate()?;
         let k = self.keys(queue);
-        let window = self.cfg.queues.options(queue).dedupe_window_secs.unwrap_or(0);
+        let window = self
+            .cfg
+            .queues
+            .options(queue)
+            .dedupe_window_secs
+            .unwrap_or(0);
         let payload = serde_json::to_string(&msg.payload).map_err(|e| corrupt(&e))?;
         let mut conn = self.conn.clone();
         let added: i64 = self

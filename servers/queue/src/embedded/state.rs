@@ -79,7 +79,13 @@ impl State {
                 &mut e.msg.failures,
                 &format!("lease expired (consumer {consumer})"),
             );
-            tracing::debug!(queue, seq, consumer, attempts = e.msg.attempts, "lease expired");
+            tracing::debug!(
+                queue,
+                seq,
+                consumer,
+                attempts = e.msg.attempts,
+                "lease expired"
+            );
             if e.msg.attempts >= opts.max_attempts {
                 if let Some(e) = q.entries.remove(&seq) {
                     ops.push(Op::DeadLetter {

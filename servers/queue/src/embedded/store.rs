@@ -118,7 +118,10 @@ pub(super) fn is_done(
 ) -> Result<bool> {
     let txn = db.begin_read().map_err(|e| storage(dir, e))?;
     let table = txn.open_table(DONE).map_err(|e| storage(dir, e))?;
-    let at = table.get(key).map_err(|e| storage(dir, e))?.map(|g| g.value());
+    let at = table
+        .get(key)
+        .map_err(|e| storage(dir, e))?
+        .map(|g| g.value());
     Ok(at.is_some_and(|at| within(at, window_ms, now_ms())))
 }
 
@@ -135,7 +138,11 @@ pub(super) fn storage(dir: &Path, e: impl std::fmt::Display) -> QueueError {
 
 /// Effect on memory once a batch is durable.
 enum Effect {
-    Ready { queue: String, seq: u64, msg: Message },
+    Ready {
+        queue: String,
+        seq: u64,
+        msg: Message,
+    },
 }
 
 /// A reply waiting for the commit.
@@ -216,7 +223,10 @@ fn apply(
                         reply,
                     } => {
                         let key = (queue.as_str(), msg.tenant.as_str(), msg.id.as_str());
-                        let seen = dedupe.get(key).map_err(|e| e.to_string())?.map(|g| g.value());
+                        let seen = dedupe
+                            .get(key)
+                            .map_err(|e| e.to_string())?
+                            .map(|g| g.value());
                         let outcome = if seen.is_some_and(|at| within(at, window_ms, now)) {
                             EnqueueOutcome::Duplicate
                         } else {

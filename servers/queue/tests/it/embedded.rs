@@ -66,7 +66,10 @@ async fn unacked_messages_survive_a_restart_and_dedupe_is_durable() {
     assert_eq!(ids, ["b", "c"]);
     assert_eq!(got[0].message.failures, ["boom"], "nack reasons are stored");
     assert_eq!(got[0].message.attempts, 2);
-    assert_eq!(got[1].message.attempts, 1, "a crash is not a failed attempt");
+    assert_eq!(
+        got[1].message.attempts, 1,
+        "a crash is not a failed attempt"
+    );
     assert_eq!(got[1].message.payload, json!({"id": "c"}));
 }
 
@@ -93,7 +96,11 @@ async fn child_enqueue_until_killed() {
 async fn enqueued_messages_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["embedded::child_enqueue_until_killed", "--exact", "--nocapture"])
+        .args([
+            "embedded::child_enqueue_until_killed",
+            "--exact",
+            "--nocapture",
+        ])
         .args(["--test-threads", "1"])
         .env(CHILD_DIR, dir.path())
         .stdout(Stdio::piped())
@@ -116,7 +123,12 @@ async fn enqueued_messages_survive_kill_9() {
     let last = confirmed.expect("child confirmed enqueues");
     let q = EmbeddedQueue::open(dir.path(), crate::suite::settings(None)).unwrap();
     let got = q.lease("ticket-raw", "w", 100_000, LONG).await.unwrap();
-    assert!(got.len() as u64 > last, "{} leased, {} confirmed", got.len(), last + 1);
+    assert!(
+        got.len() as u64 > last,
+        "{} leased, {} confirmed",
+        got.len(),
+        last + 1
+    );
     for (i, l) in got.iter().enumerate().take(last as usize + 1) {
         assert_eq!(l.message.id, format!("k{i}"));
         assert_eq!(l.message.payload, json!({ "i": i }));
@@ -128,5 +140,8 @@ async fn a_directory_is_opened_once() {
     let dir = tempfile::tempdir().unwrap();
     let _q = EmbeddedQueue::open(dir.path(), Default::default()).unwrap();
     let e = EmbeddedQueue::open(dir.path(), Default::default()).unwrap_err();
-    assert!(e.to_string().contains(&dir.path().display().to_string()), "{e}");
+    assert!(
+        e.to_string().contains(&dir.path().display().to_string()),
+        "{e}"
+    );
 }

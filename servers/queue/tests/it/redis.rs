@@ -17,10 +17,15 @@ impl Harness {
             queues: crate::suite::settings(Some(120)),
             ..RedisQueueConfig::default()
         };
-        let q = RedisQueue::connect(cfg).await.expect("Redis at 127.0.0.1:6379");
+        let q = RedisQueue::connect(cfg)
+            .await
+            .expect("Redis at 127.0.0.1:6379");
         let name = format!("t-{}", uuid::Uuid::new_v4().simple());
         q.purge(&name).await.unwrap();
-        Self { q: Arc::new(q), name }
+        Self {
+            q: Arc::new(q),
+            name,
+        }
     }
     pub fn queue(&self) -> Arc<dyn Queue> {
         self.q.clone()

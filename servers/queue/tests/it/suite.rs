@@ -36,7 +36,10 @@ async fn sleep_ms(ms: u64) {
 
 pub async fn at_least_once_and_ack(q: Arc<dyn Queue>, name: &str) {
     for id in ["a", "b", "c"] {
-        assert_eq!(q.enqueue(name, msg(id)).await.unwrap(), EnqueueOutcome::Enqueued);
+        assert_eq!(
+            q.enqueue(name, msg(id)).await.unwrap(),
+            EnqueueOutcome::Enqueued
+        );
     }
     let leases = q.lease(name, "w1", 10, LONG).await.unwrap();
     let ids: Vec<_> = leases.iter().map(|l| l.message.id.as_str()).collect();
@@ -55,7 +58,10 @@ pub async fn at_least_once_and_ack(q: Arc<dyn Queue>, name: &str) {
         q.ack(l).await.unwrap();
     }
     let s = q.depth(name).await.unwrap();
-    assert_eq!((s.ready, s.leased, s.delayed, s.dead_lettered), (0, 0, 0, 0));
+    assert_eq!(
+        (s.ready, s.leased, s.delayed, s.dead_lettered),
+        (0, 0, 0, 0)
+    );
     assert_eq!(s.oldest_age_ms, None);
     assert!(q.lease(name, "w1", 10, LONG).await.unwrap().is_empty());
     let again = q.ack(&leases[0]).await.unwrap_err();
@@ -63,10 +69,19 @@ pub async fn at_least_once_and_ack(q: Arc<dyn Queue>, name: &str) {
 }
 
 pub async fn duplicates_are_refused(q: Arc<dyn Queue>, name: &str) {
-    assert_eq!(q.enqueue(name, msg("t-1")).await.unwrap(), EnqueueOutcome::Enqueued);
-    assert_eq!(q.enqueue(name, msg("t-1")).await.unwrap(), EnqueueOutcome::Duplicate);
+    assert_eq!(
+        q.enqueue(name, msg("t-1")).await.unwrap(),
+        EnqueueOutcome::Enqueued
+    );
+    assert_eq!(
+        q.enqueue(name, msg("t-1")).await.unwrap(),
+        EnqueueOutcome::Duplicate
+    );
     let other_tenant = Message::new("t-1", "tenant-b", json!(null));
-    assert_eq!(q.enqueue(name, other_tenant).await.unwrap(), EnqueueOutcome::Enqueued);
+    assert_eq!(
+        q.enqueue(name, other_tenant).await.unwrap(),
+        EnqueueOutcome::Enqueued
+    );
     let batch = vec![msg("t-2"), msg("t-2"), msg("t-1"), msg("t-3")];
     let out = q.enqueue_batch(name, batch).await.unwrap();
     use EnqueueOutcome::{Duplicate, Enqueued};
@@ -77,7 +92,10 @@ pub async fn duplicates_are_refused(q: Arc<dyn Queue>, name: &str) {
         q.ack(l).await.unwrap();
     }
     // Settled ids stay known: a redelivered webhook is still refused.
-    assert_eq!(q.enqueue(name, msg("t-1")).await.unwrap(), EnqueueOutcome::Duplicate);
+    assert_eq!(
+        q.enqueue(name, msg("t-1")).await.unwrap(),
+        EnqueueOutcome::Duplicate
+    );
     assert_eq!(q.depth(name).await.unwrap().ready, 0);
 }
 
@@ -146,9 +164,14 @@ pub async fn nack_retries_with_exponential_backoff(q: Arc<dyn Queue>, name: &str
     assert_eq!(l.message.attempts, 2);
     assert_eq!(l.message.failures, ["classifier timeout"]);
     let out = q.nack(&l, "again").await.unwrap();
-    assert!(matches!(out, NackOutcome::Retry { delay, attempts: 2 } if delay == Duration::from_millis(200)));
+    assert!(
+        matches!(out, NackOutcome::Retry { delay, attempts: 2 } if delay == Duration::from_millis(200))
+    );
     sleep_ms(100).await;
-    assert!(q.lease(name, "w", 1, LONG).await.unwrap().is_empty(), "second backoff is longer");
+    assert!(
+        q.lease(name, "w", 1, LONG).await.unwrap().is_empty(),
+        "second backoff is longer"
+    );
     sleep_ms(200).await;
     let l = q.lease(name, "w", 1, LONG).await.unwrap().remove(0);
     assert_eq!(l.message.failures, ["classifier timeout", "again"]);
@@ -168,16 +191,25 @@ pub async fn dead_letters_after_max_attempts_with_reasons(q: Arc<dyn Queue>, nam
         assert_eq!(l.message.attempts, i);
         outcomes.push(q.nack(&l, &format!("bad input {i}")).await.unwrap());
     }
-    assert!(matches!(outcomes[2], NackOutcome::DeadLettered { attempts: 3 }), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[2], NackOutcome::DeadLettered { attempts: 3 }),
+        "{outcomes:?}"
+    );
     let s = q.depth(name).await.unwrap();
-    assert_eq!((s.ready, s.leased, s.delayed, s.dead_lettered), (0, 0, 0, 1));
+    assert_eq!(
+        (s.ready, s.leased, s.delayed, s.dead_lettered),
+        (0, 0, 0, 1)
+    );
     sleep_ms(500).await;
     assert!(q.lease(name, "w", 1, LONG).await.unwrap().is_empty());
     let dlq = omega_queue::dlq_name(name);
     let dead = q.lease(&dlq, "ops", 10, LONG).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].message.id, "poison");
-    assert_eq!(dead[0].message.payload, json!({ "ticket": "poison", "n": 1 }));
+    assert_eq!(
+        dead[0].message.payload,
+        json!({ "ticket": "poison", "n": 1 })
+    );
     assert_eq!(
         dead[0].message.failures,
         ["bad input 1", "bad input 2", "bad input 3"]
