@@ -104,12 +104,12 @@ pub async fn duplicates_are_refused(q: Arc<dyn Queue>, name: &str) {
 pub async fn lease_expiry_redelivers_to_another_consumer(q: Arc<dyn Queue>, name: &str) {
     q.enqueue(name, msg("m")).await.unwrap();
     let first = q
-        .lease(name, "dies", 1, Duration::from_millis(150))
+        .lease(name, "dies", 1, Duration::from_millis(200))
         .await
         .unwrap();
     assert_eq!(first.len(), 1);
     assert!(q.lease(name, "w2", 1, LONG).await.unwrap().is_empty());
-    sleep_ms(300).await;
+    sleep_ms(350).await;
     let s = q.depth(name).await.unwrap();
     assert_eq!((s.ready, s.leased), (1, 0), "expired lease counts as ready");
     let second = q.lease(name, "w2", 1, LONG).await.unwrap();
@@ -167,12 +167,12 @@ pub async fn nack_retries_with_exponential_backoff(q: Arc<dyn Queue>, name: &str
     assert!(
         matches!(out, NackOutcome::Retry { delay, attempts: 2 } if delay == Duration::from_millis(200))
     );
-    sleep_ms(100).await;
+    sleep_ms(40).await;
     assert!(
         q.lease(name, "w", 1, LONG).await.unwrap().is_empty(),
         "second backoff is longer"
     );
-    sleep_ms(200).await;
+    sleep_ms(260).await;
     let l = q.lease(name, "w", 1, LONG).await.unwrap().remove(0);
     assert_eq!(l.message.failures, ["classifier timeout", "again"]);
     q.ack(&l).await.unwrap();
