@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct ErrorCode(pub i32);
 
 macro_rules! codes {
-    ($( $(#[$doc:meta])* $name:ident = ($code:expr, $slug:literal); )*) => {
+    ($( $(#[doc = $doc:literal])* $name:ident = ($code:expr, $slug:literal); )*) => {
         impl ErrorCode {
-            $( $(#[$doc])* pub const $name: ErrorCode = ErrorCode($code); )*
+            $( $(#[doc = $doc])* pub const $name: ErrorCode = ErrorCode($code); )*
 
             /// Every code OMEGA defines, in declaration order.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name),*];
@@ -26,6 +26,23 @@ macro_rules! codes {
             pub fn name(self) -> Option<&'static str> {
                 match self.0 {
                     $( $code => Some($slug), )*
+                    _ => None,
+                }
+            }
+
+            /// The documented meaning of this code (its doc comment), or
+            /// `None` for a code OMEGA does not define.
+            pub fn description(self) -> Option<&'static str> {
+                match self.0 {
+                    $( $code => Some(concat!($($doc),*).trim()), )*
+                    _ => None,
+                }
+            }
+
+            /// The Rust constant name of this code (`"TENANT_UNKNOWN"`).
+            pub fn const_name(self) -> Option<&'static str> {
+                match self.0 {
+                    $( $code => Some(stringify!($name)), )*
                     _ => None,
                 }
             }
@@ -87,6 +104,24 @@ codes! {
     RATE_LIMITED = (-32016, "rate_limited");
     /// The record already exists and may not be overwritten.
     ALREADY_EXISTS = (-32017, "already_exists");
+}
+
+impl ErrorCode {
+    /// A Markdown table of every code: number, name, constant and meaning.
+    /// `protocol/README.md` embeds it and a test keeps the two in sync.
+    pub fn markdown_table() -> String {
+        let mut out = String::from("| Code | Name | Constant | Meaning |\n|---:|---|---|---|\n");
+        for code in Self::ALL {
+            out.push_str(&format!(
+                "| {} | `{}` | `ErrorCode::{}` | {} |\n",
+                code.0,
+                code.name().unwrap_or(""),
+                code.const_name().unwrap_or(""),
+                code.description().unwrap_or("").replace('|', "\\|"),
+            ));
+        }
+        out
+    }
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -197,6 +232,20 @@ mod tests {
             let name = code.name().expect("every code has a name");
             assert_eq!(ErrorCode::from_name(name), Some(*code));
         }
+    }
+
+    #[test]
+    fn every_code_is_documented() {
+        for code in ErrorCode::ALL {
+            let text = code.description().expect("every code has a description");
+            assert!(text.len() > 10 && text.ends_with('.'), "{code}: {text:?}");
+            assert!(code.const_name().is_some());
+        }
+        assert_eq!(ErrorCode(-1).description(), None);
+        assert_eq!(ErrorCode::NOT_FOUND.const_name(), Some("NOT_FOUND"));
+        let table = ErrorCode::markdown_table();
+        assert_eq!(table.lines().count(), ErrorCode::ALL.len() + 2);
+        assert!(table.contains("| -32002 | `tenant_unknown` | `ErrorCode::TENANT_UNKNOWN` |"));
     }
 
     #[test]
