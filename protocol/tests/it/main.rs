@@ -4,6 +4,7 @@
 mod golden;
 mod props;
 mod readme;
+mod schema_conformance;
 mod schema_files;
 mod validation;
 
