@@ -1,3 +1,30 @@
-//! Typed async clients for every OMEGA server.
+//! Typed async clients for OMEGA servers.
 //!
-//! This crate is filled by a later issue; it holds no code yet.
+//! [`McpClient`] speaks MCP's streamable HTTP transport in either protocol
+//! version (2026-07-28 stateless, the default, or 2025-11-25 with a
+//! session). The typed clients wrap it with the servers' tool names and the
+//! protocol crate's types, and surface failures as [`ClientError`], which
+//! keeps the server's stable [`omega_protocol::ErrorCode`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), omega_client::ClientError> {
+//! use omega_client::{ContextClient, McpClient};
+//! use serde_json::json;
+//!
+//! let mcp = McpClient::connect("http://127.0.0.1:7700/mcp").await?;
+//! let context = ContextClient::new(mcp, "acme".parse().unwrap());
+//! context.session_put("chat-42", &json!({"step": 1}), None).await?;
+//! let value = context.session_get("chat-42").await?;
+//! assert_eq!(value["step"], 1);
+//! # Ok(()) }
+//! ```
+
+mod context;
+mod error;
+mod mcp;
+mod registry;
+
+pub use context::ContextClient;
+pub use error::ClientError;
+pub use mcp::{McpClient, McpVersion};
+pub use registry::{AgentRegistryClient, McpRegistryClient};

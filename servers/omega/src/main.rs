@@ -1,9 +1,5 @@
 //! `omega`: runs any OMEGA role, or all of them in one process.
 
-mod cli;
-mod roles;
-mod up;
-
 use clap::Parser;
 
 fn init_tracing(json: bool) {
@@ -20,10 +16,10 @@ fn init_tracing(json: bool) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = cli::Cli::parse();
+    let cli = omega::cli::Cli::parse();
     init_tracing(cli.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(cli::run(cli))
+    runtime.block_on(omega::cli::run(cli))
 }

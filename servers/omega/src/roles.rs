@@ -35,7 +35,9 @@ impl Role {
 
 /// Backends shared by the roles of one process.
 pub struct Backends {
+    /// The embedded store (documents, vectors, and KV unless Redis is configured).
     pub embedded: EmbeddedStore,
+    /// The key-value backend for sessions and cache.
     pub kv: Arc<dyn KvStore>,
 }
 
@@ -54,6 +56,24 @@ impl Backends {
             ),
         };
         Ok(Self { embedded, kv })
+    }
+
+    /// Sweeps expired embedded entries every minute until `cancel` fires.
+    pub fn spawn_maintenance(&self, cancel: CancellationToken) {
+        let embedded = self.embedded.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Err(e) = embedded.sweep_expired().await {
+                            tracing::warn!(error = %e, "sweeping expired entries failed");
+                        }
+                    }
+                    () = cancel.cancelled() => return,
+                }
+            }
+        });
     }
 }
 

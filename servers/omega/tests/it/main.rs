@@ -1,0 +1,12 @@
+//! End-to-end tests of the OMEGA roles: in-process servers driven over real
+//! HTTP by `omega-client`, the `omega` binary as a process, Redis, and the
+//! official Python MCP SDK.
+#![allow(missing_docs)]
+
+mod agent_registry;
+mod context;
+mod harness;
+mod mcp_registry;
+mod process;
+mod python;
+mod redis;

@@ -1,0 +1,133 @@
+//! The `omega` binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::get_json;
+
+fn omega() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_omega"))
+}
+
+fn wait_for_file(path: &Path, child: &mut Child) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(v) = serde_json::from_str(&text)
+        {
+            return v;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("omega exited early with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} did not appear", path.display());
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "omega did not stop within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = omega()
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "up",
+            "--port-base",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let endpoints = wait_for_file(&dir.path().join("endpoints.json"), &mut child);
+    let roles: Vec<_> = endpoints.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(roles, ["agent-registry", "context", "mcp-registry"]);
+    for url in endpoints.as_object().unwrap().values() {
+        let base = url.as_str().unwrap().trim_end_matches("/mcp");
+        let (status, health) = get_json(&format!("{base}/healthz")).await;
+        assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+        let (status, ready) = get_json(&format!("{base}/readyz")).await;
+        assert_eq!((status, ready["status"].as_str()), (200, Some("ready")));
+    }
+    interrupt(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("context") && stdout.contains("endpoints written to"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stopped"));
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let top = omega().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&top.stdout);
+    for word in ["up", "serve", "--config", "--data-dir", "--log-json"] {
+        assert!(text.contains(word), "omega --help lacks {word}:\n{text}");
+    }
+    let up = omega().args(["up", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&up.stdout);
+    for word in ["--host", "--port-base", "endpoints.json"] {
+        assert!(text.contains(word), "omega up --help lacks {word}:\n{text}");
+    }
+    let serve = omega().args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&serve.stdout);
+    for word in ["context", "agent-registry", "mcp-registry", "--port"] {
+        assert!(
+            text.contains(word),
+            "omega serve --help lacks {word}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_config_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("omega.toml");
+    std::fs::write(&path, "tenants = [{ id = \"acme\" }]\nstorag = {}\n").unwrap();
+    let out = omega()
+        .args([
+            "--config",
+            path.to_str().unwrap(),
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "up",
+            "--port-base",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown field") && stderr.contains("storag"),
+        "{stderr}"
+    );
+}
