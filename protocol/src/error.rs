@@ -145,8 +145,10 @@ pub struct OmegaError {
     /// One sentence: what was wrong.
     pub message: String,
     /// Structured details.
+    ///
+    /// Boxed so that `Result<T, OmegaError>` stays small on the hot path.
     #[serde(default)]
-    pub data: ErrorDetails,
+    pub data: Box<ErrorDetails>,
 }
 
 /// Structured details of an [`OmegaError`].
@@ -173,10 +175,10 @@ impl OmegaError {
         Self {
             code,
             message: message.into(),
-            data: ErrorDetails {
+            data: Box::new(ErrorDetails {
                 name: code.name().map(str::to_owned),
                 ..ErrorDetails::default()
-            },
+            }),
         }
     }
 

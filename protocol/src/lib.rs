@@ -11,11 +11,6 @@
 //! [`OmegaError`] with [`ErrorCode::SCHEMA_VIOLATION`] (or the code named in
 //! its docs) and `data.field` naming the offending field.
 
-// `OmegaError` is the wire error object (code, message, name, hint, field,
-// extra); its size is set by the wire format and it is only built on the
-// cold error path, so boxing it everywhere would cost clarity for nothing.
-#![allow(clippy::result_large_err)]
-
 mod check;
 
 pub mod agent_card;

@@ -39,10 +39,7 @@ async fn register_heartbeat_discover_deregister_in_both_versions() {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["agentId"], id.as_str());
         // By tag, by capability and by role; tenant scoping.
-        assert_eq!(
-            reg.discover_skill("tickets").await.unwrap().len() >= 1,
-            true
-        );
+        assert!(!reg.discover_skill("tickets").await.unwrap().is_empty());
         let by_cap = mcp
             .call_tool(
                 "agent_discover",

@@ -47,12 +47,14 @@ impl RedisProcess {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed by scripts/test");
+        let mut process = Self(child);
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self(child);
+                return process;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = process.0.kill();
         panic!("redis-server did not start");
     }
 }

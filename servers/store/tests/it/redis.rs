@@ -39,12 +39,14 @@ impl RedisProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server must be installed (scripts/test installs it)");
+        let mut process = Self(child);
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self(child);
+                return process;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = process.0.kill();
         panic!("redis-server did not start on port {port}");
     }
 }
