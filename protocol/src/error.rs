@@ -145,8 +145,7 @@ pub struct OmegaError {
     /// One sentence: what was wrong.
     pub message: String,
     /// Structured details.
-    ///
-    /// Boxed so that `Result<T, OmegaError>` stays small on the hot path.
+    // Boxed so that `Result<T, OmegaError>` stays small on the hot path.
     #[serde(default)]
     pub data: Box<ErrorDetails>,
 }
