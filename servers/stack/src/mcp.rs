@@ -166,6 +166,18 @@ pub fn mcp_service<S: Send + Sync + 'static>(
     options: &McpOptions,
     cancel: tokio_util::sync::CancellationToken,
 ) -> StreamableHttpService<McpHandler<S>, LocalSessionManager> {
+    service_for(handler, options, cancel)
+}
+
+/// The streamable HTTP service for any rmcp handler, configured from `options`.
+pub(crate) fn service_for<H>(
+    handler: H,
+    options: &McpOptions,
+    cancel: tokio_util::sync::CancellationToken,
+) -> StreamableHttpService<H, LocalSessionManager>
+where
+    H: ServerHandler + Clone + Send + Sync + 'static,
+{
     let mut config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(options.sessions)
         .with_json_response(true)

@@ -94,6 +94,24 @@ impl RoleApp {
         self
     }
 
+    /// Serves any rmcp [`rmcp::ServerHandler`] at `/mcp` on this stack (same
+    /// transport, identity layer and middleware as a [`ToolSet`] role). For
+    /// servers that need more than typed tools: resources, prompts,
+    /// notifications (e.g. the conformance fixture server).
+    pub fn with_mcp_handler<H>(
+        mut self,
+        handler: H,
+        options: &McpOptions,
+        cancel: CancellationToken,
+    ) -> Self
+    where
+        H: rmcp::ServerHandler + Clone + Send + Sync + 'static,
+    {
+        let service = crate::mcp::service_for(handler, options, cancel);
+        self.mcp = Some(Router::new().route_service("/mcp", service));
+        self
+    }
+
     /// Adds role-specific routes (REST APIs, well-known documents).
     pub fn with_routes(mut self, routes: Router) -> Self {
         self.routes = self.routes.merge(routes);
