@@ -10,9 +10,9 @@ pub(crate) use keda::trigger as keda_trigger;
 use omega_config::OmegaConfig;
 use serde_json::{Value, json};
 
-use crate::config::{NodePool, Resources};
 use crate::render::{RenderedFile, k8s_file};
 use crate::{DeployConfig, DeployError};
+use omega_config::deploy::{NodePool, Resources};
 
 /// Name of the service account (workload identity) in both namespaces.
 pub(crate) const SERVICE_ACCOUNT: &str = "omega";

@@ -12,24 +12,22 @@
 
 mod aks;
 pub mod cli;
-mod config;
 mod container_apps;
 mod cost;
 pub mod keda_model;
-mod prices;
 mod render;
 mod trace;
 mod validate;
 
 use std::path::PathBuf;
 
-pub use config::{
+pub use cost::{CostLine, CostReport, CostTier, Load, cost};
+pub use omega_config::OmegaConfig;
+pub use omega_config::deploy::{
     AzureConfig, ContainerAppsSizing, DeployConfig, Namespaces, NetworkDeploy, NodePool, NodePools,
     QueueDeploy, Resources, RoleDeploy, TeamDeploy,
 };
-pub use cost::{CostLine, CostReport, CostTier, Load, cost};
-pub use omega_config::OmegaConfig;
-pub use prices::{ManagedService, PriceTable};
+pub use omega_config::deploy::{ManagedService, PriceTable};
 pub use render::{FileKind, Plan, RenderReport, RenderedFile, plan, render};
 pub use trace::DepthTrace;
 pub use validate::validate;

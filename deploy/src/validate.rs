@@ -268,7 +268,7 @@ fn check_size(deploy: &DeployConfig, field: &str, size: &str) -> Result<(), Depl
     }
 }
 
-fn check_resources(field: &str, r: &crate::config::Resources) -> Result<(), DeployError> {
+fn check_resources(field: &str, r: &omega_config::deploy::Resources) -> Result<(), DeployError> {
     for (name, q) in [
         ("cpuRequest", &r.cpu_request),
         ("memoryRequest", &r.memory_request),

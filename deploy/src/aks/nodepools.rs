@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use crate::DeployConfig;
-use crate::config::NodePool;
 use crate::render::{FileKind, RenderedFile};
+use omega_config::deploy::NodePool;
 
 fn pool_command(deploy: &DeployConfig, pool: &NodePool) -> String {
     let az = &deploy.azure;

@@ -5,6 +5,7 @@
 //! error and not a silently ignored setting. [`OmegaConfig::default`] runs on
 //! one machine with nothing else installed.
 
+pub mod deploy;
 mod limits;
 mod storage;
 mod teams;
@@ -34,6 +35,8 @@ pub struct OmegaConfig {
     pub agent_registry: AgentRegistryConfig,
     /// Team definitions shared by the capacity manager and the deployment renderer.
     pub teams: TeamsConfig,
+    /// How `omega deploy render` lays the deployment out on Azure, and its prices.
+    pub deploy: deploy::DeployConfig,
 }
 
 /// One tenant (an MSP customer).
@@ -77,6 +80,7 @@ impl Default for OmegaConfig {
             limits: LimitsConfig::default(),
             agent_registry: AgentRegistryConfig::default(),
             teams: TeamsConfig::default(),
+            deploy: deploy::DeployConfig::default(),
         }
     }
 }

@@ -41,6 +41,46 @@ pub enum Command {
     Up(UpArgs),
     /// Run one role.
     Serve(ServeArgs),
+    /// Render the AKS or Container Apps deployment, or price it.
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+}
+
+/// `omega deploy` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// Write manifests for a target to a folder (nothing is written when the
+    /// configuration is invalid).
+    Render {
+        /// `aks` or `container-apps`.
+        #[arg(long, default_value = "aks")]
+        target: String,
+        /// Output folder; files go to <out>/<target>/.
+        #[arg(long, default_value = "deploy/rendered")]
+        out: PathBuf,
+        /// Override `teams.queueBackend` (`azure-servicebus`, `redis-streams`,
+        /// `nats-jetstream`); the embedded queue cannot be deployed.
+        #[arg(long)]
+        queue_backend: Option<String>,
+    },
+    /// Print the monthly cost of the rendered deployment.
+    Cost {
+        /// `aks` or `container-apps`.
+        #[arg(long, default_value = "aks")]
+        target: String,
+        /// A queue-depth trace CSV (`t_secs,team,depth`) to estimate the dynamic tier.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Assumed load: tickets per hour (with --processing-secs).
+        #[arg(long)]
+        tickets_per_hour: Option<f64>,
+        /// Assumed load: worker-seconds per ticket (with --tickets-per-hour).
+        #[arg(long)]
+        processing_secs: Option<f64>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `omega up` flags.
@@ -110,5 +150,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Deploy(cmd) => deploy(config, cmd),
     }
+}
+
+fn parse_target(raw: &str) -> anyhow::Result<omega_deploy::Target> {
+    raw.parse()
+        .map_err(|_| anyhow::anyhow!("unknown target `{raw}`: use `aks` or `container-apps`"))
+}
+
+fn deploy(mut config: omega_config::OmegaConfig, cmd: DeployCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeployCommand::Render {
+            target,
+            out,
+            queue_backend,
+        } => {
+            if let Some(backend) = queue_backend {
+                config.teams.queue_backend = serde_json::from_value(serde_json::Value::String(backend.clone()))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "unknown queue backend `{backend}`: use azure-servicebus, redis-streams or nats-jetstream"
+                        )
+                    })?;
+            }
+            let args = omega_deploy::cli::RenderArgs {
+                target: parse_target(&target)?,
+                out,
+            };
+            let report = omega_deploy::cli::render_command(&config, &config.deploy, &args)?;
+            println!("{}", omega_deploy::cli::summary(&report));
+        }
+        DeployCommand::Cost {
+            target,
+            trace,
+            tickets_per_hour,
+            processing_secs,
+            json,
+        } => {
+            let args = omega_deploy::cli::CostArgs {
+                target: Some(parse_target(&target)?),
+                trace,
+                tickets_per_hour,
+                processing_secs,
+                json,
+            };
+            println!(
+                "{}",
+                omega_deploy::cli::cost_command(&config, &config.deploy, &args)?
+            );
+        }
+    }
+    Ok(())
 }

@@ -6,7 +6,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::prices::PriceTable;
+mod prices;
+
+pub use prices::{ManagedService, PriceTable};
 
 /// Deployment settings. The defaults reproduce the seed design.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use omega_config::QueueBackend;
+use crate::QueueBackend;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
