@@ -89,12 +89,12 @@ pub fn strip_html(input: &str) -> String {
             }
             continue;
         }
-        if b == b'&' {
-            if let Some((ch, len)) = entity(&input[i..]) {
-                out.push(ch, pre_depth > 0);
-                i += len;
-                continue;
-            }
+        if b == b'&'
+            && let Some((ch, len)) = entity(&input[i..])
+        {
+            out.push(ch, pre_depth > 0);
+            i += len;
+            continue;
         }
         let ch = input[i..].chars().next().unwrap_or('\u{FFFD}');
         out.push(ch, pre_depth > 0);
@@ -103,10 +103,90 @@ pub fn strip_html(input: &str) -> String {
     out.finish()
 }
 
-/// Whether the text contains something shaped like a tag.
+/// Common HTML element names; text is treated as HTML only if it has one of them.
+const KNOWN: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "html",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "meta",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "sup",
+    "script",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+];
+
+/// Whether the text contains a tag of a known HTML element, a comment or a
+/// doctype. Plain text with `<GC1060>` or `a < b` is not HTML.
 fn looks_like_html(s: &str) -> bool {
     let b = s.as_bytes();
-    (0..b.len()).any(|i| b[i] == b'<' && starts_tag(b, i))
+    (0..b.len()).any(|i| {
+        if b[i] != b'<' {
+            return false;
+        }
+        let rest = &s[i + 1..];
+        if rest.starts_with("!--")
+            || rest
+                .get(..8)
+                .is_some_and(|d| d.eq_ignore_ascii_case("!doctype"))
+        {
+            return true;
+        }
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        let name_len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+        let after = rest.as_bytes().get(name_len);
+        name_len > 0
+            && matches!(after, Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r'))
+            && KNOWN.contains(&rest[..name_len].to_ascii_lowercase().as_str())
+    })
 }
 
 fn starts_tag(b: &[u8], i: usize) -> bool {

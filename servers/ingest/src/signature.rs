@@ -47,10 +47,10 @@ fn decode_signature(raw: &str) -> Vec<Vec<u8>> {
         .or_else(|| s.strip_prefix("SHA256="))
         .unwrap_or(s);
     let mut out = Vec::new();
-    if s.len() == 64 {
-        if let Ok(b) = hex::decode(s) {
-            out.push(b);
-        }
+    if s.len() == 64
+        && let Ok(b) = hex::decode(s)
+    {
+        out.push(b);
     }
     if let Ok(b) = STANDARD.decode(s) {
         out.push(b);

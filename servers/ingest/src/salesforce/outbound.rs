@@ -71,6 +71,7 @@ pub(crate) fn parse(text: &str) -> Result<OutboundMessage, OmegaError> {
             Ok(x) => x,
             Err(e) => return Err(xml_syntax(P, reader.error_position(), &e.to_string())),
         };
+        let capturing = stack.last().is_some_and(|s| captures(*s));
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -145,40 +146,28 @@ pub(crate) fn parse(text: &str) -> Result<OutboundMessage, OmegaError> {
                 }
                 buf.clear();
             }
-            Event::Text(t) => {
-                if stack.last().is_some_and(|s| captures(*s)) {
-                    buf.push_str(&t.xml10_content());
-                }
-            }
-            Event::CData(t) => {
-                if stack.last().is_some_and(|s| captures(*s)) {
-                    buf.push_str(&t.xml10_content());
-                }
-            }
-            Event::GeneralRef(r) => {
-                if stack.last().is_some_and(|s| captures(*s)) {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => buf.push(c),
-                        Ok(None) => match r.as_ref() {
-                            "lt" => buf.push('<'),
-                            "gt" => buf.push('>'),
-                            "amp" => buf.push('&'),
-                            "quot" => buf.push('"'),
-                            "apos" => buf.push('\''),
-                            other => {
-                                return Err(xml_syntax(
-                                    P,
-                                    reader.buffer_position(),
-                                    &format!("undefined entity `&{other};`"),
-                                ));
-                            }
-                        },
-                        Err(e) => {
-                            return Err(xml_syntax(P, reader.buffer_position(), &e.to_string()));
-                        }
+            Event::Text(t) if capturing => buf.push_str(&t.xml10_content()),
+            Event::CData(t) if capturing => buf.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if capturing => match r.resolve_char_ref() {
+                Ok(Some(c)) => buf.push(c),
+                Ok(None) => match r.as_ref() {
+                    "lt" => buf.push('<'),
+                    "gt" => buf.push('>'),
+                    "amp" => buf.push('&'),
+                    "quot" => buf.push('"'),
+                    "apos" => buf.push('\''),
+                    other => {
+                        return Err(xml_syntax(
+                            P,
+                            reader.buffer_position(),
+                            &format!("undefined entity `&{other};`"),
+                        ));
                     }
+                },
+                Err(e) => {
+                    return Err(xml_syntax(P, reader.buffer_position(), &e.to_string()));
                 }
-            }
+            },
             Event::Eof => break,
             _ => {}
         }
