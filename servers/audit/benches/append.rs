@@ -15,7 +15,7 @@ fn event(i: u64) -> AuditEvent {
         format!("ticket.get/T{i}"),
     )
     .tenant(TenantId::parse("acme").unwrap())
-    .outcome(if i % 10 == 0 {
+    .outcome(if i.is_multiple_of(10) {
         Outcome::Denied {
             code: ErrorCode::FORBIDDEN,
         }

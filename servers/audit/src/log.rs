@@ -264,11 +264,8 @@ impl AuditLog {
                 reason: reason.clone(),
             });
         }
-        let open = &st.open;
-        if open.seg.records.len() >= inner.cfg.segment_max_records
-            || (!open.seg.records.is_empty() && open.opened.elapsed() >= inner.cfg.segment_max_age)
-        {
-            st = self.freeze(st)?;
+        if self.due(&st) {
+            st = self.freeze(st, false)?;
         }
         let seq = st.next_seq;
         let at = Utc::now().max(st.last_at);
@@ -326,10 +323,19 @@ impl AuditLog {
         }
     }
 
-    /// Freezes the open segment (if it has records) and starts a new WAL file.
+    /// Whether the open segment is full or old enough to seal.
+    fn due(&self, st: &State) -> bool {
+        let (open, cfg) = (&st.open, &self.inner.cfg);
+        open.seg.records.len() >= cfg.segment_max_records
+            || (!open.seg.records.is_empty() && open.opened.elapsed() >= cfg.segment_max_age)
+    }
+
+    /// Freezes the open segment (if it has records, and, unless `force`, if it
+    /// is still due once pending writes are done) and starts a new WAL file.
     fn freeze<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
+        force: bool,
     ) -> Result<MutexGuard<'a, State>, AuditError> {
         let inner = &*self.inner;
         while st.syncing {
@@ -345,7 +351,8 @@ impl AuditLog {
             st.synced = st.pending_last;
             inner.cond.notify_all();
         }
-        if st.open.seg.records.is_empty() {
+        // While this thread waited, another one may have frozen the segment.
+        if st.open.seg.records.is_empty() || !(force || self.due(&st)) {
             return Ok(st);
         }
         let file = wal::create(&inner.cfg.wal_dir, st.next_seq)?;
@@ -376,7 +383,7 @@ impl AuditLog {
         let _guard = self.inner.seal_lock.lock().await;
         {
             let st = self.inner.state.lock().map_err(stopped)?;
-            drop(self.freeze(st)?);
+            drop(self.freeze(st, true)?);
         }
         self.upload_frozen().await
     }
@@ -387,11 +394,7 @@ impl AuditLog {
     pub async fn tick(&self) -> Result<usize, AuditError> {
         let due = {
             let st = self.inner.state.lock().map_err(stopped)?;
-            let open = &st.open;
-            !st.frozen.is_empty()
-                || open.seg.records.len() >= self.inner.cfg.segment_max_records
-                || (!open.seg.records.is_empty()
-                    && open.opened.elapsed() >= self.inner.cfg.segment_max_age)
+            !st.frozen.is_empty() || self.due(&st)
         };
         if due { self.seal().await } else { Ok(0) }
     }

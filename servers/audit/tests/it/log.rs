@@ -70,6 +70,8 @@ async fn concurrent_appends_get_unique_gapless_seqs() {
     let report = verify_dir(dir.path()).unwrap();
     assert!(report.is_ok(), "{report}");
     assert_eq!(report.records, 320);
+    // Racing appenders must not freeze a segment twice: 6 full segments + 1.
+    assert_eq!(report.segments, 7, "{report}");
 }
 
 #[tokio::test]

@@ -205,7 +205,7 @@ fn luhn(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Card-network prefix, sensible grouping and a Luhn check digit.
