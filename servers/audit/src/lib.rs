@@ -7,7 +7,7 @@
 //! canonical bytes (`hash`). Records are fsynced to a local write-ahead log
 //! before `append` returns, then sealed in segments (1,000 records or 5
 //! minutes by default) as JSON Lines blobs with a header and a trailer that
-//! chain segments together (see [`segment`]). [`verify`] and [`verify_dir`]
+//! chain segments together (see [`segment`]). [`verify()`] and [`verify_dir`]
 //! walk the whole chain and name every edited, removed, reordered or replaced
 //! record or segment.
 //!

@@ -1,6 +1,6 @@
 //! PII redaction and keyed pseudonyms for ticket text and identities.
 //!
-//! - [`redact`] replaces personal data in free text (e-mail, phone, IP, card,
+//! - [`redact()`] replaces personal data in free text (e-mail, phone, IP, card,
 //!   IBAN, SSN, MAC, URL credentials, labelled secrets, some names) with typed
 //!   placeholders such as `[EMAIL]`, keeping ticket numbers, versions, error
 //!   codes, dates and hashes. See [`redact`](mod@redact) for the exact rules and
