@@ -224,17 +224,23 @@ fn find(s: &str, from: usize, needle: &str) -> Option<usize> {
     s.get(from..)?.find(needle).map(|p| p + from)
 }
 
-/// Skips past `</name ...>` (case-insensitive) or to the end.
+/// Skips past `</name ...>` (case-insensitive) or to the end. Linear in the
+/// skipped length: no allocation, one pass.
 fn skip_element(input: &str, from: usize, name: &str) -> usize {
-    let lower = input.get(from..).unwrap_or("").to_ascii_lowercase();
-    let closing = format!("</{name}");
-    match lower.find(&closing) {
-        Some(p) => {
-            let start = from + p;
-            (tag_end(input.as_bytes(), start + 1) + 1).min(input.len())
+    let b = input.as_bytes();
+    let n = name.as_bytes();
+    let mut i = from;
+    while i + 1 < b.len() {
+        if b[i] == b'<'
+            && b[i + 1] == b'/'
+            && b.get(i + 2..i + 2 + n.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(n))
+        {
+            return (tag_end(b, i + 1) + 1).min(b.len());
         }
-        None => input.len(),
+        i += 1;
     }
+    b.len()
 }
 
 /// Decodes an entity at the start of `s` (which begins with `&`).
@@ -401,6 +407,16 @@ mod tests {
             let _ = strip_html(s);
         }
         assert_eq!(strip_html("<pre>a\n  b</pre>"), "a\n  b");
+    }
+
+    #[test]
+    fn many_script_tags_stay_linear() {
+        let html = "<script>x".repeat(20_000) + "</script>after";
+        let start = std::time::Instant::now();
+        assert_eq!(strip_html(&html), "after");
+        assert!(start.elapsed() < std::time::Duration::from_secs(2));
+        let unclosed = "<style>".repeat(20_000);
+        assert_eq!(strip_html(&unclosed), "");
     }
 
     #[test]

@@ -191,8 +191,15 @@ pub(crate) fn parse_cdc(tenant: &TenantId, value: &Value) -> Result<Vec<RawDeliv
         if !matches!(ev.change_type.as_str(), "CREATE" | "UPDATE" | "UNDELETE") {
             continue;
         }
-        let txn = ev.transaction_key.clone().unwrap_or_default();
-        let seq = ev.sequence_number.clone().unwrap_or_default();
+        let key_hint = "CDC headers always carry transactionKey and sequenceNumber, the dedupe key; relay the header unchanged";
+        let txn = ev
+            .transaction_key
+            .clone()
+            .ok_or_else(|| missing(P, "ChangeEventHeader.transactionKey", key_hint))?;
+        let seq = ev
+            .sequence_number
+            .clone()
+            .ok_or_else(|| missing(P, "ChangeEventHeader.sequenceNumber", key_hint))?;
         for record_id in &ev.record_ids {
             let mut fields = ev.fields.clone();
             fields.insert("Id".into(), record_id.clone());

@@ -188,6 +188,16 @@ fn change_data_capture_update_delete_and_other_entities() {
         err.data.field.as_deref(),
         Some("ChangeEventHeader.entityName")
     );
+    let mut no_key = header("CREATE", "Case");
+    no_key["payload"]["ChangeEventHeader"]
+        .as_object_mut()
+        .unwrap()
+        .remove("transactionKey");
+    let err = parse(SF, &acme(), None, no_key.to_string().as_bytes(), &config()).unwrap_err();
+    assert_eq!(
+        err.data.field.as_deref(),
+        Some("ChangeEventHeader.transactionKey")
+    );
     let err = parse(SF, &acme(), None, br#"{"payload": {}}"#, &config()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SCHEMA_VIOLATION);
 }
