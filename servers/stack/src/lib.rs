@@ -16,6 +16,7 @@
 //! A role supplies a [`ToolSet`] (typed MCP tools) and optional extra axum
 //! routes; [`RoleApp::into_router`] assembles the rest and [`serve`] runs it.
 
+mod auth;
 mod caller;
 mod listener;
 mod mcp;
@@ -24,8 +25,9 @@ mod schema;
 mod tenancy;
 mod tool;
 
+pub use auth::{AllowAll, Authenticator, Authorizer, DevAuthenticator};
 pub use caller::{Caller, CallerKind, TenantGrant};
-pub use listener::{Bound, bind, serve};
+pub use listener::{Bound, PeerCertificates, TlsSource, Transport, bind, serve, serve_with};
 pub use mcp::{McpHandler, McpOptions, mcp_service};
 pub use router::{Readiness, RoleApp};
 pub use schema::schema_object;

@@ -21,7 +21,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::json;
 
-use crate::{Caller, ToolSet};
+use crate::{AllowAll, Authenticator, Authorizer, Caller, DevAuthenticator, ToolSet};
 
 /// An MCP server over a role's [`ToolSet`].
 pub struct McpHandler<S> {
@@ -137,8 +137,9 @@ impl<S: Send + Sync + 'static> ServerHandler for McpHandler<S> {
     }
 }
 
-/// Transport options for a role's `/mcp` endpoint.
-#[derive(Debug, Clone)]
+/// Options every role's HTTP surface shares: the MCP transport settings and
+/// the security hooks.
+#[derive(Clone)]
 pub struct McpOptions {
     /// Offer sessions to 2025-11-25 clients (2026-07-28 is always stateless).
     pub sessions: bool,
@@ -147,6 +148,20 @@ pub struct McpOptions {
     /// Accepted `Host` header values (DNS-rebinding protection). Empty
     /// disables the check, for deployments behind a trusted ingress.
     pub allowed_hosts: Vec<String>,
+    /// Who is calling (default: development, everyone is anonymous).
+    pub authenticator: Arc<dyn Authenticator>,
+    /// What they may call (default: everything).
+    pub authorizer: Arc<dyn Authorizer>,
+}
+
+impl std::fmt::Debug for McpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpOptions")
+            .field("sessions", &self.sessions)
+            .field("max_request_bytes", &self.max_request_bytes)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for McpOptions {
@@ -155,6 +170,8 @@ impl Default for McpOptions {
             sessions: true,
             max_request_bytes: 4 * 1024 * 1024,
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            authenticator: Arc::new(DevAuthenticator),
+            authorizer: Arc::new(AllowAll),
         }
     }
 }

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::mcp::{McpHandler, McpOptions, mcp_service};
-use crate::{Caller, ToolSet};
+use crate::{Authenticator, DevAuthenticator, ToolSet};
 
 type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -49,6 +49,7 @@ impl std::fmt::Debug for Readiness {
 /// One role's HTTP application before it is served.
 pub struct RoleApp {
     name: &'static str,
+    authenticator: Arc<dyn Authenticator>,
     mcp: Option<Router>,
     routes: Router,
     readiness: Readiness,
@@ -62,11 +63,26 @@ impl std::fmt::Debug for RoleApp {
     }
 }
 
-async fn attach_dev_caller(mut request: Request, next: Next) -> Response {
-    // Development identity: every request on a listener without an identity
-    // layer acts as the anonymous caller. The security layer replaces this.
-    request.extensions_mut().insert(Caller::anonymous());
-    next.run(request).await
+/// Paths served without credentials: probes and public discovery documents
+/// (A2A agent cards, OAuth protected resource metadata).
+fn is_public(path: &str) -> bool {
+    path == "/healthz" || path == "/readyz" || path.contains("/.well-known/")
+}
+
+/// The identity layer: every non-public request gets a [`Caller`] from the
+/// authenticator, or is refused with the authenticator's response.
+async fn identify(authenticator: Arc<dyn Authenticator>, request: Request, next: Next) -> Response {
+    if is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    match authenticator.authenticate(&parts) {
+        Ok(caller) => {
+            parts.extensions.insert(caller);
+            next.run(Request::from_parts(parts, body)).await
+        }
+        Err(refusal) => refusal,
+    }
 }
 
 impl RoleApp {
@@ -74,6 +90,7 @@ impl RoleApp {
     pub fn new(name: &'static str) -> Self {
         Self {
             name,
+            authenticator: Arc::new(DevAuthenticator),
             mcp: None,
             routes: Router::new(),
             readiness: Readiness::always(),
@@ -88,6 +105,8 @@ impl RoleApp {
         options: &McpOptions,
         cancel: CancellationToken,
     ) -> Self {
+        self.authenticator = options.authenticator.clone();
+        let tools = tools.authorize(self.name, options.authorizer.clone());
         let handler = McpHandler::new(self.name, instructions, Arc::new(tools));
         let service = mcp_service(handler, options, cancel);
         self.mcp = Some(Router::new().route_service("/mcp", service));
@@ -107,6 +126,7 @@ impl RoleApp {
     where
         H: rmcp::ServerHandler + Clone + Send + Sync + 'static,
     {
+        self.authenticator = options.authenticator.clone();
         let service = crate::mcp::service_for(handler, options, cancel);
         self.mcp = Some(Router::new().route_service("/mcp", service));
         self
@@ -133,6 +153,7 @@ impl RoleApp {
     pub fn into_router(self) -> Router {
         let name = self.name;
         let readiness = self.readiness;
+        let authenticator = self.authenticator;
         let mut router = Router::new()
             .route(
                 "/healthz",
@@ -166,7 +187,9 @@ impl RoleApp {
         }
         // Outermost last: the trace span wraps everything, then identity.
         router
-            .layer(axum::middleware::from_fn(attach_dev_caller))
+            .layer(axum::middleware::from_fn(
+                move |req: Request, next: Next| identify(authenticator.clone(), req, next),
+            ))
             .layer(
                 TraceLayer::new_for_http().make_span_with(move |req: &Request| {
                     tracing::info_span!(

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::schema::{schema_object, with_tenant};
-use crate::{Caller, TenantPolicy};
+use crate::{AllowAll, Authorizer, Caller, TenantPolicy};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler<S> =
@@ -45,6 +45,8 @@ struct Entry<S> {
 /// A role's MCP tools and the state their handlers share.
 pub struct ToolSet<S> {
     state: Arc<S>,
+    role: &'static str,
+    authorizer: Arc<dyn Authorizer>,
     policy: TenantPolicy,
     entries: Vec<Entry<S>>,
     index: HashMap<String, usize>,
@@ -91,10 +93,20 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
     pub fn new(state: Arc<S>, policy: TenantPolicy) -> Self {
         Self {
             state,
+            role: "",
+            authorizer: Arc::new(AllowAll),
             policy,
             entries: Vec::new(),
             index: HashMap::new(),
         }
+    }
+
+    /// Checks every call and listing of this set against `authorizer`, as
+    /// the role named `role`.
+    pub fn authorize(mut self, role: &'static str, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.role = role;
+        self.authorizer = authorizer;
+        self
     }
 
     fn push(mut self, tool: Tool, scoped: bool, handler: Handler<S>) -> Self {
@@ -190,8 +202,12 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
     }
 
     /// The tools `caller` may see, in registration order.
-    pub fn list(&self, _caller: &Caller) -> Vec<Tool> {
-        self.entries.iter().map(|e| e.tool.clone()).collect()
+    pub fn list(&self, caller: &Caller) -> Vec<Tool> {
+        self.entries
+            .iter()
+            .filter(|e| self.authorizer.may_call(caller, self.role, &e.tool.name))
+            .map(|e| e.tool.clone())
+            .collect()
     }
 
     /// Looks a tool up by name.
@@ -212,6 +228,11 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         args: Option<JsonObject>,
     ) -> Option<Result<Value, OmegaError>> {
         let entry = &self.entries[*self.index.get(name)?];
+        // Do not say it is forbidden: hide that the tool exists.
+        if !self.authorizer.may_call(&caller, self.role, name) {
+            tracing::debug!(tool = name, caller = %caller.id, "tool hidden from caller");
+            return None;
+        }
         let mut args = args.unwrap_or_default();
         let mut call = Call {
             caller,
