@@ -11,8 +11,8 @@ use crate::Caller;
 /// peer certificates ([`crate::PeerCertificates`] in the extensions).
 pub trait Authenticator: Send + Sync + 'static {
     /// The caller, or the response that refuses the request (typically 401
-    /// with a `WWW-Authenticate` header).
-    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Response>;
+    /// with a `WWW-Authenticate` header). Boxed: refusals are the cold path.
+    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Box<Response>>;
 }
 
 /// Decides which tools a caller may see and call.
@@ -27,7 +27,7 @@ pub trait Authorizer: Send + Sync + 'static {
 pub struct DevAuthenticator;
 
 impl Authenticator for DevAuthenticator {
-    fn authenticate(&self, _request: &http::request::Parts) -> Result<Caller, Response> {
+    fn authenticate(&self, _request: &http::request::Parts) -> Result<Caller, Box<Response>> {
         Ok(Caller::anonymous())
     }
 }

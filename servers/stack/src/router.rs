@@ -81,7 +81,7 @@ async fn identify(authenticator: Arc<dyn Authenticator>, request: Request, next:
             parts.extensions.insert(caller);
             next.run(Request::from_parts(parts, body)).await
         }
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
     }
 }
 

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 struct TokenAuth;
 
 impl Authenticator for TokenAuth {
-    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Response> {
+    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Box<Response>> {
         match request
             .headers
             .get("authorization")
@@ -21,14 +21,16 @@ impl Authenticator for TokenAuth {
                 kind: CallerKind::Employee,
                 tenants: TenantGrant::All,
             }),
-            _ => Err((
-                http::StatusCode::UNAUTHORIZED,
-                [(
-                    "www-authenticate",
-                    "Bearer resource_metadata=\"/.well-known/oauth-protected-resource\"",
-                )],
-            )
-                .into_response()),
+            _ => Err(Box::new(
+                (
+                    http::StatusCode::UNAUTHORIZED,
+                    [(
+                        "www-authenticate",
+                        "Bearer resource_metadata=\"/.well-known/oauth-protected-resource\"",
+                    )],
+                )
+                    .into_response(),
+            )),
         }
     }
 }

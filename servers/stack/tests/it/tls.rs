@@ -24,7 +24,7 @@ pub async fn get(url: &str) -> (u16, bytes::Bytes) {
 struct CertCounter;
 
 impl Authenticator for CertCounter {
-    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Response> {
+    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Box<Response>> {
         let n = request
             .extensions
             .get::<PeerCertificates>()
