@@ -1,3 +1,16 @@
 //! OMEGA conformance: checks that a server or agent can join an OMEGA federation.
 //!
-//! This crate is filled by a later issue; it holds no code yet.
+//! Two halves:
+//! - [`fixture`]: an MCP server on OMEGA's own stack implementing the fixtures
+//!   the official MCP conformance suite (`@modelcontextprotocol/conformance`)
+//!   expects, and [`official`], which runs that suite and judges its results
+//!   against `conformance/expected-failures.toml`.
+//! - OMEGA's own suite ([`run`], [`Report`]): requirement-by-requirement checks
+//!   of an MCP server or A2A agent that wants to join a federation, with a
+//!   readable report and JUnit XML. Requirement ids and sentences live in
+//!   `conformance/REQUIREMENTS.md`.
+
+// The fixtures exercise logging, sampling and roots, which SEP-2577 deprecates
+// but protocol 2025-11-25 (and the suite's scenarios for it) still has.
+#[allow(deprecated)]
+pub mod fixture;
