@@ -26,11 +26,16 @@ pub struct FeatureConfig {
     pub char_weight: f32,
     /// Use `1 + ln(tf)` instead of raw term frequency.
     pub sublinear_tf: bool,
+    /// The first this-many words (usually the ticket title) also count as separate "lead word"
+    /// features; 0 disables.
+    pub lead_words: u8,
+    /// Also count word pairs one word apart (`a _ c`).
+    pub skip_bigrams: bool,
 }
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { hash_bits: 20, word_ngrams: 2, char_min: 2, char_max: 5, char_weight: 1.0, sublinear_tf: true }
+        Self { hash_bits: 20, word_ngrams: 2, char_min: 2, char_max: 5, char_weight: 1.0, sublinear_tf: true, lead_words: 0, skip_bigrams: false }
     }
 }
 
@@ -77,6 +82,8 @@ const NS_WORD: u64 = 0x1;
 const NS_BIGRAM: u64 = 0x2;
 const NS_TRIGRAM: u64 = 0x3;
 const NS_CHAR: u64 = 0x4;
+const NS_SKIP: u64 = 0x5;
+const NS_LEAD: u64 = 0x6;
 
 fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -150,6 +157,14 @@ impl Featurizer {
             for w in word_hashes.windows(2) {
                 words.push(bucket(mix(w[0].rotate_left(17) ^ w[1] ^ NS_BIGRAM)));
             }
+        }
+        if config.skip_bigrams {
+            for w in word_hashes.windows(3) {
+                words.push(bucket(mix(w[0].rotate_left(41) ^ w[2] ^ NS_SKIP)));
+            }
+        }
+        for &h in word_hashes.iter().take(usize::from(config.lead_words)) {
+            words.push(bucket(mix(h ^ NS_LEAD)));
         }
         if config.word_ngrams >= 3 {
             for w in word_hashes.windows(3) {
