@@ -44,6 +44,21 @@ pub enum Command {
     /// Render the AKS or Container Apps deployment, or price it.
     #[command(subcommand)]
     Deploy(DeployCommand),
+    /// Work with the tamper-evident audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `omega audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every audit segment's hash chain; exits non-zero and names the
+    /// segment and record when anything was edited, removed or reordered.
+    Verify {
+        /// The audit directory (default: <data-dir>/audit).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `omega deploy` subcommands.
@@ -151,6 +166,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Deploy(cmd) => deploy(config, cmd),
+        Command::Audit(AuditCommand::Verify { dir }) => {
+            let dir = dir.unwrap_or_else(|| cli.data_dir.join("audit"));
+            let report = omega_audit::verify_dir(&dir)?;
+            println!("{report}");
+            if report.is_ok() {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "the audit trail in {} fails verification",
+                    dir.display()
+                ))
+            }
+        }
     }
 }
 
