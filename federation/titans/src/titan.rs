@@ -81,11 +81,6 @@ impl ToolCallAssembler {
         call.2.push_str(args);
     }
 
-    /// True when no fragment arrived.
-    pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
-    }
-
     /// The finished calls; arguments must be a JSON object (empty text is `{}`).
     pub fn finish(self) -> Result<Vec<ToolCall>, String> {
         self.calls
