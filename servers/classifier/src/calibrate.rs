@@ -5,7 +5,10 @@
 pub(crate) fn softmax(scores: &[f32], temperature: f64) -> Vec<f64> {
     let t = temperature.max(1e-6);
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exps: Vec<f64> = scores.iter().map(|&s| ((f64::from(s) - f64::from(max)) / t).exp()).collect();
+    let exps: Vec<f64> = scores
+        .iter()
+        .map(|&s| ((f64::from(s) - f64::from(max)) / t).exp())
+        .collect();
     let sum: f64 = exps.iter().sum();
     exps.into_iter().map(|e| e / sum).collect()
 }

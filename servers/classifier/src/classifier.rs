@@ -32,8 +32,16 @@ impl Classifier {
     pub fn train(records: &[TicketRecord], cfg: &TrainConfig) -> Result<Self, ClassifierError> {
         let category = Model::train(&labelled(records, Target::Category), cfg)?;
         let prio = labelled(records, Target::Priority);
-        let distinct = prio.iter().map(|p| p.label.as_str()).collect::<std::collections::BTreeSet<_>>().len();
-        let priority = if distinct >= 2 { Some(Model::train(&prio, cfg)?) } else { None };
+        let distinct = prio
+            .iter()
+            .map(|p| p.label.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let priority = if distinct >= 2 {
+            Some(Model::train(&prio, cfg)?)
+        } else {
+            None
+        };
         Ok(Self { category, priority })
     }
 

@@ -23,7 +23,10 @@ pub struct LabelledText {
 impl LabelledText {
     /// A new example.
     pub fn new(text: impl Into<String>, label: impl Into<String>) -> Self {
-        Self { text: text.into(), label: label.into() }
+        Self {
+            text: text.into(),
+            label: label.into(),
+        }
     }
 }
 
@@ -86,7 +89,9 @@ pub fn read_labelled_csv(path: impl AsRef<Path>) -> Result<Vec<TicketRecord>, Cl
         path: path.to_path_buf(),
         source,
     })?;
-    let gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     let reader: Box<dyn Read> = if gz {
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
     } else {
@@ -104,7 +109,11 @@ fn csv_error(path: &Path, line: u64, column: &str, message: impl Into<String>) -
     }
 }
 
-fn map_csv_error(path: &Path, headers: Option<&csv::StringRecord>, err: csv::Error) -> ClassifierError {
+fn map_csv_error(
+    path: &Path,
+    headers: Option<&csv::StringRecord>,
+    err: csv::Error,
+) -> ClassifierError {
     let column_of = |field: u64| {
         headers
             .and_then(|h| h.get(field as usize))
@@ -122,7 +131,11 @@ fn map_csv_error(path: &Path, headers: Option<&csv::StringRecord>, err: csv::Err
             &column_of(err.field() as u64),
             "field is not valid UTF-8; save the file as UTF-8",
         ),
-        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => csv_error(
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => csv_error(
             path,
             pos.as_ref().map_or(0, csv::Position::line),
             "*",
@@ -135,14 +148,38 @@ fn map_csv_error(path: &Path, headers: Option<&csv::StringRecord>, err: csv::Err
 }
 
 /// Parses CSV text from `reader`; `path` is only used in error messages.
-pub(crate) fn parse_csv(reader: impl Read, path: &Path) -> Result<Vec<TicketRecord>, ClassifierError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
-    let headers = rdr.headers().map_err(|e| map_csv_error(path, None, e))?.clone();
-    let find = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
-    let text_col = find("text")
-        .ok_or_else(|| csv_error(path, 1, "text", "header has no `text` column (expected `text,category[,priority]`)"))?;
+pub(crate) fn parse_csv(
+    reader: impl Read,
+    path: &Path,
+) -> Result<Vec<TicketRecord>, ClassifierError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| map_csv_error(path, None, e))?
+        .clone();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let text_col = find("text").ok_or_else(|| {
+        csv_error(
+            path,
+            1,
+            "text",
+            "header has no `text` column (expected `text,category[,priority]`)",
+        )
+    })?;
     let cat_col = find("category").ok_or_else(|| {
-        csv_error(path, 1, "category", "header has no `category` column (expected `text,category[,priority]`)")
+        csv_error(
+            path,
+            1,
+            "category",
+            "header has no `category` column (expected `text,category[,priority]`)",
+        )
     })?;
     let prio_col = find("priority");
     let mut out = Vec::new();
@@ -157,22 +194,36 @@ pub(crate) fn parse_csv(reader: impl Read, path: &Path) -> Result<Vec<TicketReco
         let text = record.get(text_col).unwrap_or_default().trim();
         let category = record.get(cat_col).unwrap_or_default().trim();
         if category.is_empty() {
-            return Err(csv_error(path, line, "category", "category is empty; every row needs a category"));
+            return Err(csv_error(
+                path,
+                line,
+                "category",
+                "category is empty; every row needs a category",
+            ));
         }
         let priority = prio_col
             .and_then(|c| record.get(c))
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map(str::to_owned);
-        out.push(TicketRecord { text: text.to_owned(), category: category.to_owned(), priority });
+        out.push(TicketRecord {
+            text: text.to_owned(),
+            category: category.to_owned(),
+            priority,
+        });
     }
     Ok(out)
 }
 
 /// Splits `data` into `(train, test)` so that every label keeps (about) the same share in both
 /// parts; `test_fraction` of each label goes to the test part. Deterministic for a given `seed`.
-pub fn stratified_split(data: &[LabelledText], test_fraction: f64, seed: u64) -> (Vec<LabelledText>, Vec<LabelledText>) {
-    let (train_idx, test_idx) = stratified_indices(data.iter().map(|d| d.label.as_str()), test_fraction, seed);
+pub fn stratified_split(
+    data: &[LabelledText],
+    test_fraction: f64,
+    seed: u64,
+) -> (Vec<LabelledText>, Vec<LabelledText>) {
+    let (train_idx, test_idx) =
+        stratified_indices(data.iter().map(|d| d.label.as_str()), test_fraction, seed);
     (
         train_idx.into_iter().map(|i| data[i].clone()).collect(),
         test_idx.into_iter().map(|i| data[i].clone()).collect(),
@@ -221,25 +272,36 @@ mod tests {
         assert_eq!(rows[1].category, "Access");
         assert_eq!(rows[1].priority, None);
         assert_eq!(labelled(&rows, Target::Priority).len(), 1);
-        assert_eq!(labelled(&rows, Target::Category)[1], LabelledText::new("vpn down", "Access"));
+        assert_eq!(
+            labelled(&rows, Target::Category)[1],
+            LabelledText::new("vpn down", "Access")
+        );
     }
 
     #[test]
     fn errors_name_line_and_column() {
         match parse("text,label\nx,y\n") {
-            Err(ClassifierError::Csv { line: 1, column, .. }) => assert_eq!(column, "category"),
+            Err(ClassifierError::Csv {
+                line: 1, column, ..
+            }) => assert_eq!(column, "category"),
             other => panic!("unexpected {other:?}"),
         }
         match parse("text,category\na,b\nc,\n") {
-            Err(ClassifierError::Csv { line: 3, column, .. }) => assert_eq!(column, "category"),
+            Err(ClassifierError::Csv {
+                line: 3, column, ..
+            }) => assert_eq!(column, "category"),
             other => panic!("unexpected {other:?}"),
         }
         match parse("text,category\na,b\nc,d,e\n") {
-            Err(e @ ClassifierError::Csv { line: 3, .. }) => assert!(e.to_string().contains("3 fields")),
+            Err(e @ ClassifierError::Csv { line: 3, .. }) => {
+                assert!(e.to_string().contains("3 fields"))
+            }
             other => panic!("unexpected {other:?}"),
         }
         match parse_csv(&b"text,category\na,\xff\xfe\n"[..], Path::new("t.csv")) {
-            Err(ClassifierError::Csv { line: 2, column, .. }) => assert_eq!(column, "category"),
+            Err(ClassifierError::Csv {
+                line: 2, column, ..
+            }) => assert_eq!(column, "category"),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -44,7 +44,9 @@ pub enum ClassifierError {
         message: String,
     },
     /// A saved model has a format version this build cannot read.
-    #[error("{path}: model format version {found} is not supported (this build reads version {supported}); retrain or convert the model")]
+    #[error(
+        "{path}: model format version {found} is not supported (this build reads version {supported}); retrain or convert the model"
+    )]
     UnsupportedVersion {
         /// The model file.
         path: PathBuf,

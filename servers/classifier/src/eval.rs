@@ -62,7 +62,12 @@ pub fn evaluate(model: &Model, examples: &[LabelledText]) -> EvalReport {
         }
     }
     let k = labels.len();
-    let index = |l: &str| labels.iter().position(|x| x == l).expect("all labels collected");
+    let index = |l: &str| {
+        labels
+            .iter()
+            .position(|x| x == l)
+            .expect("all labels collected")
+    };
     let mut confusion = vec![vec![0u64; k]; k];
     let mut calib = Vec::with_capacity(examples.len());
     let (mut correct, mut answered, mut answered_correct) = (0u64, 0u64, 0u64);
@@ -82,10 +87,28 @@ pub fn evaluate(model: &Model, examples: &[LabelledText]) -> EvalReport {
             let tp = confusion[c][c] as f64;
             let predicted: u64 = confusion.iter().map(|row| row[c]).sum();
             let support: u64 = confusion[c].iter().sum();
-            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
-            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
-            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-            ClassMetrics { label: labels[c].clone(), precision, recall, f1, support }
+            let precision = if predicted > 0 {
+                tp / predicted as f64
+            } else {
+                0.0
+            };
+            let recall = if support > 0 {
+                tp / support as f64
+            } else {
+                0.0
+            };
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            ClassMetrics {
+                label: labels[c].clone(),
+                precision,
+                recall,
+                f1,
+                support,
+            }
         })
         .collect();
     let n = examples.len() as u64;
@@ -119,7 +142,13 @@ impl fmt::Display for EvalReport {
             self.abstain_rate * 100.0,
             self.accuracy_when_answered
         )?;
-        let width = self.labels.iter().map(String::len).max().unwrap_or(5).max(5);
+        let width = self
+            .labels
+            .iter()
+            .map(String::len)
+            .max()
+            .unwrap_or(5)
+            .max(5);
         writeln!(f, "{:width$}  precision  recall     f1  support", "label")?;
         for m in &self.per_class {
             writeln!(
@@ -128,7 +157,10 @@ impl fmt::Display for EvalReport {
                 m.label, m.precision, m.recall, m.f1, m.support
             )?;
         }
-        writeln!(f, "confusion matrix (rows: true, columns: predicted, in label order above):")?;
+        writeln!(
+            f,
+            "confusion matrix (rows: true, columns: predicted, in label order above):"
+        )?;
         for (label, row) in self.labels.iter().zip(&self.confusion_matrix) {
             write!(f, "{label:width$}")?;
             for v in row {

@@ -35,7 +35,16 @@ pub struct FeatureConfig {
 
 impl Default for FeatureConfig {
     fn default() -> Self {
-        Self { hash_bits: 20, word_ngrams: 2, char_min: 2, char_max: 5, char_weight: 1.0, sublinear_tf: true, lead_words: 0, skip_bigrams: false }
+        Self {
+            hash_bits: 20,
+            word_ngrams: 2,
+            char_min: 2,
+            char_max: 5,
+            char_weight: 1.0,
+            sublinear_tf: true,
+            lead_words: 6,
+            skip_bigrams: false,
+        }
     }
 }
 
@@ -49,7 +58,9 @@ impl FeatureConfig {
             return bad("features.wordNgrams must be 1, 2 or 3");
         }
         if self.char_min != 0 && (self.char_min > self.char_max || self.char_max > 8) {
-            return bad("features.charMin must be <= features.charMax <= 8 (or charMin = 0 to disable)");
+            return bad(
+                "features.charMin must be <= features.charMax <= 8 (or charMin = 0 to disable)",
+            );
         }
         if !(self.char_weight.is_finite() && self.char_weight >= 0.0) {
             return bad("features.charWeight must be a finite number >= 0");
@@ -108,7 +119,9 @@ pub(crate) fn word_hash(word: &str) -> u64 {
 /// Lower-cased alphanumeric tokens of at least two characters (or one digit).
 pub(crate) fn tokenize(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty() && (t.chars().nth(1).is_some() || t.chars().all(|c| c.is_ascii_digit())))
+        .filter(|t| {
+            !t.is_empty() && (t.chars().nth(1).is_some() || t.chars().all(|c| c.is_ascii_digit()))
+        })
         .map(str::to_lowercase)
         .collect()
 }
@@ -168,7 +181,10 @@ impl Featurizer {
         }
         if config.word_ngrams >= 3 {
             for w in word_hashes.windows(3) {
-                words.push(bucket(mix(w[0].rotate_left(29) ^ w[1].rotate_left(13) ^ w[2] ^ NS_TRIGRAM)));
+                words.push(bucket(mix(w[0].rotate_left(29)
+                    ^ w[1].rotate_left(13)
+                    ^ w[2]
+                    ^ NS_TRIGRAM)));
             }
         }
         let mut chars = Vec::new();
@@ -197,7 +213,11 @@ impl Featurizer {
                 }
             }
         }
-        RawCounts { words: count_sorted(words), chars: count_sorted(chars), word_hashes }
+        RawCounts {
+            words: count_sorted(words),
+            chars: count_sorted(chars),
+            word_hashes,
+        }
     }
 
     /// Fits IDF and the known words on `texts`; returns the featurizer and the raw counts.
@@ -213,13 +233,27 @@ impl Featurizer {
             known_words.extend(r.word_hashes.iter().copied());
         }
         let n = texts.len() as f32;
-        let idf = df.iter().map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0).collect();
-        (Self { config, idf, known_words }, raws)
+        let idf = df
+            .iter()
+            .map(|&d| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0)
+            .collect();
+        (
+            Self {
+                config,
+                idf,
+                known_words,
+            },
+            raws,
+        )
     }
 
     fn weigh(&self, block: &mut SparseVec, scale: f32) {
         for (i, v) in block.idx.iter().zip(block.val.iter_mut()) {
-            let tf = if self.config.sublinear_tf { 1.0 + v.ln() } else { *v };
+            let tf = if self.config.sublinear_tf {
+                1.0 + v.ln()
+            } else {
+                *v
+            };
             *v = tf * self.idf[*i as usize];
         }
         let norm = block.norm_sq().sqrt();
@@ -231,7 +265,11 @@ impl Featurizer {
 
     /// The TF-IDF vector for raw counts (unit L2 norm unless empty).
     pub(crate) fn vectorize(&self, raw: RawCounts) -> SparseVec {
-        let RawCounts { mut words, mut chars, .. } = raw;
+        let RawCounts {
+            mut words,
+            mut chars,
+            ..
+        } = raw;
         self.weigh(&mut words, 1.0);
         self.weigh(&mut chars, self.config.char_weight);
         // Merge the two sorted blocks, summing hash collisions.
@@ -241,7 +279,8 @@ impl Featurizer {
         };
         let (mut a, mut b) = (0, 0);
         while a < words.idx.len() || b < chars.idx.len() {
-            let take_a = b >= chars.idx.len() || (a < words.idx.len() && words.idx[a] <= chars.idx[b]);
+            let take_a =
+                b >= chars.idx.len() || (a < words.idx.len() && words.idx[a] <= chars.idx[b]);
             let (i, v) = if take_a {
                 a += 1;
                 (words.idx[a - 1], words.val[a - 1])
@@ -268,8 +307,16 @@ impl Featurizer {
     pub(crate) fn transform(&self, text: &str) -> (SparseVec, f64) {
         let raw = Self::raw_counts(&self.config, text);
         let total = raw.word_hashes.len();
-        let known = raw.word_hashes.iter().filter(|h| self.known_words.contains(h)).count();
-        let coverage = if total == 0 { 1.0 } else { known as f64 / total as f64 };
+        let known = raw
+            .word_hashes
+            .iter()
+            .filter(|h| self.known_words.contains(h))
+            .count();
+        let coverage = if total == 0 {
+            1.0
+        } else {
+            known as f64 / total as f64
+        };
         (self.vectorize(raw), coverage)
     }
 }
@@ -280,14 +327,20 @@ mod tests {
 
     #[test]
     fn tokenizer_lowercases_and_drops_single_letters() {
-        assert_eq!(tokenize("VPN down, a 5 x-ray!"), vec!["vpn", "down", "5", "ray"]);
+        assert_eq!(
+            tokenize("VPN down, a 5 x-ray!"),
+            vec!["vpn", "down", "5", "ray"]
+        );
         assert!(tokenize("  ,.; ").is_empty());
     }
 
     #[test]
     fn vectors_are_unit_and_deterministic() {
         let cfg = FeatureConfig::default();
-        let (f, _) = Featurizer::fit(cfg, &["printer broken", "password reset please", "new laptop"]);
+        let (f, _) = Featurizer::fit(
+            cfg,
+            &["printer broken", "password reset please", "new laptop"],
+        );
         let (v, cov) = f.transform("printer broken again");
         assert!((v.norm_sq() - 1.0).abs() < 1e-4);
         assert!(v.idx.windows(2).all(|w| w[0] < w[1]));
@@ -300,10 +353,21 @@ mod tests {
 
     #[test]
     fn char_ngrams_can_be_disabled() {
-        let cfg = FeatureConfig { char_min: 0, ..FeatureConfig::default() };
+        let cfg = FeatureConfig {
+            char_min: 0,
+            lead_words: 0,
+            ..FeatureConfig::default()
+        };
         let raw = Featurizer::raw_counts(&cfg, "alpha beta gamma");
         assert_eq!(raw.chars.idx.len(), 0);
         assert_eq!(raw.words.val.iter().sum::<f32>(), 5.0); // 3 unigrams + 2 bigrams
+        let lead = FeatureConfig {
+            char_min: 0,
+            lead_words: 2,
+            ..FeatureConfig::default()
+        };
+        let raw = Featurizer::raw_counts(&lead, "alpha beta gamma");
+        assert_eq!(raw.words.val.iter().sum::<f32>(), 7.0); // plus 2 lead words
         let with = Featurizer::raw_counts(&FeatureConfig::default(), "alpha beta gamma");
         assert!(with.chars.idx.len() > 10);
     }

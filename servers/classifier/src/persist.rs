@@ -34,8 +34,15 @@ struct Header {
     updates: u64,
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ClassifierError + 'a {
-    move |source| ClassifierError::Io { action, path: path.to_path_buf(), source }
+fn io_err<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> ClassifierError + 'a {
+    move |source| ClassifierError::Io {
+        action,
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 impl Model {
@@ -48,12 +55,20 @@ impl Model {
         let file = File::create(&tmp).map_err(io_err("create", &tmp))?;
         let mut out = BufWriter::new(file);
         out.write_all(MAGIC).map_err(io_err("write", &tmp))?;
-        out.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io_err("write", &tmp))?;
-        let mut gz = BufWriter::with_capacity(1 << 16, flate2::write::GzEncoder::new(out, flate2::Compression::fast()));
+        out.write_all(&FORMAT_VERSION.to_le_bytes())
+            .map_err(io_err("write", &tmp))?;
+        let mut gz = BufWriter::with_capacity(
+            1 << 16,
+            flate2::write::GzEncoder::new(out, flate2::Compression::fast()),
+        );
         self.write_body(&mut gz).map_err(io_err("write", &tmp))?;
-        let enc = gz.into_inner().map_err(|e| io_err("write", &tmp)(e.into_error()))?;
+        let enc = gz
+            .into_inner()
+            .map_err(|e| io_err("write", &tmp)(e.into_error()))?;
         let out = enc.finish().map_err(io_err("write", &tmp))?;
-        let file = out.into_inner().map_err(|e| io_err("write", &tmp)(e.into_error()))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| io_err("write", &tmp)(e.into_error()))?;
         file.sync_all().map_err(io_err("sync", &tmp))?;
         std::fs::rename(&tmp, path).map_err(io_err("rename", path))?;
         Ok(())
@@ -86,8 +101,13 @@ impl Model {
             w.write_all(&b.to_le_bytes())?;
         }
         let k = self.linear.classes;
-        let rows: Vec<(usize, &[f32])> =
-            self.linear.weights.chunks_exact(k).enumerate().filter(|(_, r)| r.iter().any(|&v| v != 0.0)).collect();
+        let rows: Vec<(usize, &[f32])> = self
+            .linear
+            .weights
+            .chunks_exact(k)
+            .enumerate()
+            .filter(|(_, r)| r.iter().any(|&v| v != 0.0))
+            .collect();
         w.write_all(&(rows.len() as u32).to_le_bytes())?;
         for (i, row) in rows {
             w.write_all(&(i as u32).to_le_bytes())?;
@@ -103,12 +123,18 @@ impl Model {
     /// [`ClassifierError::UnsupportedVersion`].
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ClassifierError> {
         let path = path.as_ref();
-        let corrupt = |message: String| ClassifierError::CorruptModel { path: path.to_path_buf(), message };
+        let corrupt = |message: String| ClassifierError::CorruptModel {
+            path: path.to_path_buf(),
+            message,
+        };
         let mut file = File::open(path).map_err(io_err("open", path))?;
         let mut head = [0u8; 12];
-        file.read_exact(&mut head).map_err(|_| corrupt("file is shorter than the 12-byte header".into()))?;
+        file.read_exact(&mut head)
+            .map_err(|_| corrupt("file is shorter than the 12-byte header".into()))?;
         if &head[..8] != MAGIC {
-            return Err(corrupt("missing the OMEGACLF magic bytes; is this a classifier model?".into()));
+            return Err(corrupt(
+                "missing the OMEGACLF magic bytes; is this a classifier model?".into(),
+            ));
         }
         let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
         if version != FORMAT_VERSION {
@@ -128,8 +154,8 @@ impl Model {
     fn read_body(body: &[u8]) -> Result<Self, String> {
         let mut r = Cursor { buf: body, pos: 0 };
         let json_len = r.u32()? as usize;
-        let header: Header =
-            serde_json::from_slice(r.take(json_len)?).map_err(|e| format!("header is not valid: {e}"))?;
+        let header: Header = serde_json::from_slice(r.take(json_len)?)
+            .map_err(|e| format!("header is not valid: {e}"))?;
         header.features.validate().map_err(|e| e.to_string())?;
         let k = header.labels.len();
         if k == 0 {
@@ -148,7 +174,9 @@ impl Model {
         for _ in 0..rows {
             let i = r.u32()? as usize;
             if i >= dims {
-                return Err(format!("weight row {i} is outside the feature space of {dims}"));
+                return Err(format!(
+                    "weight row {i} is outside the feature space of {dims}"
+                ));
             }
             for c in 0..k {
                 weights[i * k + c] = r.f32()?;
@@ -159,8 +187,16 @@ impl Model {
         }
         Ok(Self {
             labels: header.labels,
-            featurizer: Featurizer { config: header.features, idf, known_words },
-            linear: LinearModel { classes: k, weights, bias },
+            featurizer: Featurizer {
+                config: header.features,
+                idf,
+                known_words,
+            },
+            linear: LinearModel {
+                classes: k,
+                weights,
+                bias,
+            },
             temperature: header.temperature,
             abstain_threshold: header.abstain_threshold,
             min_known_words: header.min_known_words,
@@ -178,19 +214,31 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or("body ends early (truncated)")?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or("body ends early (truncated)")?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn f32(&mut self) -> Result<f32, String> {
         let v = f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
-        if v.is_finite() { Ok(v) } else { Err("non-finite number in the model".into()) }
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err("non-finite number in the model".into())
+        }
     }
 }

@@ -31,7 +31,11 @@ pub(crate) struct SolverParams {
 impl LinearModel {
     /// A zero model.
     pub(crate) fn zeros(classes: usize, dims: usize) -> Self {
-        Self { classes, weights: vec![0.0; classes * dims], bias: vec![0.0; classes] }
+        Self {
+            classes,
+            weights: vec![0.0; classes * dims],
+            bias: vec![0.0; classes],
+        }
     }
 
     /// Raw margins of `x` into `out` (length `classes`).
@@ -73,7 +77,13 @@ impl LinearModel {
 
     /// Trains one-vs-rest SVMs on `xs` with class indices `ys` by dual coordinate descent.
     /// Returns the model and the number of epochs run.
-    pub(crate) fn train(xs: &[SparseVec], ys: &[usize], classes: usize, dims: usize, p: SolverParams) -> (Self, u32) {
+    pub(crate) fn train(
+        xs: &[SparseVec],
+        ys: &[usize],
+        classes: usize,
+        dims: usize,
+        p: SolverParams,
+    ) -> (Self, u32) {
         let mut model = Self::zeros(classes, dims);
         let n = xs.len();
         // Per-class C (balanced: inversely proportional to class frequency, as in scikit-learn).
@@ -82,7 +92,13 @@ impl LinearModel {
         // For each class k, positives get C_pos[k] and negatives C (one-vs-rest weighting).
         let c_pos: Vec<f64> = counts
             .iter()
-            .map(|&c| if p.balanced && c > 0 { p.c * n as f64 / (classes as f64 * c as f64) } else { p.c })
+            .map(|&c| {
+                if p.balanced && c > 0 {
+                    p.c * n as f64 / (classes as f64 * c as f64)
+                } else {
+                    p.c
+                }
+            })
             .collect();
         let mut alpha = vec![0f32; n * classes];
         let qii: Vec<f32> = xs.iter().map(|x| x.norm_sq() + BIAS * BIAS).collect();
@@ -121,7 +137,11 @@ impl LinearModel {
                     model.add(x, &deltas, true);
                 }
             }
-            tracing::trace!(epoch, gap = pg_max - pg_min, "dual coordinate descent epoch");
+            tracing::trace!(
+                epoch,
+                gap = pg_max - pg_min,
+                "dual coordinate descent epoch"
+            );
             if pg_max - pg_min < p.tolerance {
                 break;
             }
@@ -174,18 +194,36 @@ mod tests {
 
     fn sv(pairs: &[(u32, f32)]) -> SparseVec {
         let n: f32 = pairs.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
-        SparseVec { idx: pairs.iter().map(|p| p.0).collect(), val: pairs.iter().map(|p| p.1 / n).collect() }
+        SparseVec {
+            idx: pairs.iter().map(|p| p.0).collect(),
+            val: pairs.iter().map(|p| p.1 / n).collect(),
+        }
     }
 
     fn argmax(v: &[f32]) -> usize {
-        v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap()
+        v.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, _)| i)
+            .unwrap()
     }
 
     #[test]
     fn separates_three_classes() {
-        let xs = vec![sv(&[(0, 1.0), (3, 0.2)]), sv(&[(1, 1.0), (3, 0.2)]), sv(&[(2, 1.0), (3, 0.2)]), sv(&[(0, 1.0)])];
+        let xs = vec![
+            sv(&[(0, 1.0), (3, 0.2)]),
+            sv(&[(1, 1.0), (3, 0.2)]),
+            sv(&[(2, 1.0), (3, 0.2)]),
+            sv(&[(0, 1.0)]),
+        ];
         let ys = vec![0, 1, 2, 0];
-        let p = SolverParams { c: 1.0, max_epochs: 50, tolerance: 0.01, seed: 1, balanced: false };
+        let p = SolverParams {
+            c: 1.0,
+            max_epochs: 50,
+            tolerance: 0.01,
+            seed: 1,
+            balanced: false,
+        };
         let (m, epochs) = LinearModel::train(&xs, &ys, 3, 8, p);
         assert!(epochs >= 1);
         for (x, &y) in xs.iter().zip(&ys) {

@@ -12,7 +12,10 @@ fn reads_plain_and_gzipped_csv() {
     let plain = dir.path().join("t.csv");
     std::fs::write(&plain, CSV).unwrap();
     let gz = dir.path().join("t.csv.gz");
-    let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
     enc.write_all(CSV.as_bytes()).unwrap();
     enc.finish().unwrap();
     for path in [&plain, &gz] {
@@ -29,7 +32,11 @@ fn reads_plain_and_gzipped_csv() {
 fn errors_name_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.csv");
-    std::fs::write(&path, "text,category\nok,Hardware\n\"open quote, never closed\nmore,Access\nx,\n").unwrap();
+    std::fs::write(
+        &path,
+        "text,category\nok,Hardware\n\"open quote, never closed\nmore,Access\nx,\n",
+    )
+    .unwrap();
     let err = read_labelled_csv(&path).unwrap_err();
     match &err {
         ClassifierError::Csv { line, column, .. } => {
@@ -44,7 +51,10 @@ fn errors_name_file_line_and_column() {
     let err = read_labelled_csv(&path).unwrap_err();
     assert!(err.to_string().contains("line 1, column `text`"), "{err}");
 
-    assert!(matches!(read_labelled_csv(dir.path().join("nope.csv")), Err(ClassifierError::Io { .. })));
+    assert!(matches!(
+        read_labelled_csv(dir.path().join("nope.csv")),
+        Err(ClassifierError::Io { .. })
+    ));
     // Not gzip despite the name.
     let fake = dir.path().join("fake.csv.gz");
     std::fs::write(&fake, "text,category\n").unwrap();

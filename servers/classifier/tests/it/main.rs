@@ -12,12 +12,48 @@ use omega_classifier::{FeatureConfig, LabelledText, TrainConfig};
 /// shared filler words, so a bag-of-words model can learn them but not from filler alone.
 pub fn synthetic(n_per_label: usize, seed: u64) -> Vec<LabelledText> {
     let vocab: [(&str, &[&str]); 4] = [
-        ("Hardware", &["laptop", "screen", "keyboard", "printer", "monitor", "battery", "mouse", "dock"]),
-        ("Access", &["password", "login", "account", "locked", "vpn", "mfa", "permission", "reset"]),
-        ("Purchase", &["order", "invoice", "quote", "purchase", "vendor", "license", "budget", "po"]),
-        ("HR Support", &["leave", "payroll", "holiday", "contract", "maternity", "benefits", "salary", "onboarding"]),
+        (
+            "Hardware",
+            &[
+                "laptop", "screen", "keyboard", "printer", "monitor", "battery", "mouse", "dock",
+            ],
+        ),
+        (
+            "Access",
+            &[
+                "password",
+                "login",
+                "account",
+                "locked",
+                "vpn",
+                "mfa",
+                "permission",
+                "reset",
+            ],
+        ),
+        (
+            "Purchase",
+            &[
+                "order", "invoice", "quote", "purchase", "vendor", "license", "budget", "po",
+            ],
+        ),
+        (
+            "HR Support",
+            &[
+                "leave",
+                "payroll",
+                "holiday",
+                "contract",
+                "maternity",
+                "benefits",
+                "salary",
+                "onboarding",
+            ],
+        ),
     ];
-    let filler = ["please", "help", "thanks", "hi", "urgent", "today", "team", "issue", "regards", "need"];
+    let filler = [
+        "please", "help", "thanks", "hi", "urgent", "today", "team", "issue", "regards", "need",
+    ];
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut next = move |n: usize| {
         state ^= state << 13;
@@ -48,5 +84,11 @@ pub fn synthetic(n_per_label: usize, seed: u64) -> Vec<LabelledText> {
 
 /// A small, fast configuration for tests in debug builds.
 pub fn small_config() -> TrainConfig {
-    TrainConfig { features: FeatureConfig { hash_bits: 16, ..FeatureConfig::default() }, ..TrainConfig::default() }
+    TrainConfig {
+        features: FeatureConfig {
+            hash_bits: 16,
+            ..FeatureConfig::default()
+        },
+        ..TrainConfig::default()
+    }
 }

@@ -15,7 +15,10 @@ fn save_load_round_trip_keeps_predictions_and_settings() {
     assert_eq!(loaded.temperature(), model.temperature());
     assert_eq!(loaded.abstain_threshold(), 0.42);
     assert_eq!(loaded.updates(), 1);
-    for e in synthetic(10, 12).iter().chain(&[omega_classifier::LabelledText::new("zzqx", "-")]) {
+    for e in synthetic(10, 12)
+        .iter()
+        .chain(&[omega_classifier::LabelledText::new("zzqx", "-")])
+    {
         assert_eq!(loaded.predict(&e.text), model.predict(&e.text));
     }
     // The temporary file was renamed away.
@@ -26,14 +29,20 @@ fn save_load_round_trip_keeps_predictions_and_settings() {
 fn damaged_files_give_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.omegaclf");
-    Model::train(&synthetic(20, 13), &small_config()).unwrap().save(&path).unwrap();
+    Model::train(&synthetic(20, 13), &small_config())
+        .unwrap()
+        .save(&path)
+        .unwrap();
     let good = std::fs::read(&path).unwrap();
 
     let check = |bytes: &[u8], want: &str| {
         let p = dir.path().join("bad.omegaclf");
         std::fs::write(&p, bytes).unwrap();
         let err = Model::load(&p).unwrap_err();
-        assert!(matches!(err, ClassifierError::CorruptModel { .. }), "{err:?}");
+        assert!(
+            matches!(err, ClassifierError::CorruptModel { .. }),
+            "{err:?}"
+        );
         assert!(err.to_string().contains(want), "{err}");
         assert!(err.to_string().contains("bad.omegaclf"), "{err}");
     };
@@ -50,10 +59,15 @@ fn damaged_files_give_clear_errors() {
     future[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
     std::fs::write(&path, &future).unwrap();
     match Model::load(&path) {
-        Err(ClassifierError::UnsupportedVersion { found, supported, .. }) => {
+        Err(ClassifierError::UnsupportedVersion {
+            found, supported, ..
+        }) => {
             assert_eq!((found, supported), (FORMAT_VERSION + 1, FORMAT_VERSION));
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(matches!(Model::load(dir.path().join("missing")), Err(ClassifierError::Io { .. })));
+    assert!(matches!(
+        Model::load(dir.path().join("missing")),
+        Err(ClassifierError::Io { .. })
+    ));
 }

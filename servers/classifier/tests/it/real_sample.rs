@@ -1,6 +1,8 @@
 use std::path::Path;
 
-use omega_classifier::{Model, Target, TrainConfig, evaluate, labelled, read_labelled_csv, stratified_split};
+use omega_classifier::{
+    Model, Target, TrainConfig, evaluate, labelled, read_labelled_csv, stratified_split,
+};
 
 const REAL: &str = "/work/shared/data/tickets/it-tickets-train.csv.gz";
 
