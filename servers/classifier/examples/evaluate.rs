@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     let model = Model::train(&train, &cfg)?;
     let train_secs = t.elapsed().as_secs_f64();
     println!(
-        "training: {train_secs:.2} s (temperature {:.3})",
+        "training: {train_secs:.2} s (temperature {:.5})",
         model.temperature()
     );
 
