@@ -1,0 +1,91 @@
+//! What the pipeline's queues carry.
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use omega_protocol::{SourcePlatform, TenantId, Ticket, TriageResult};
+use serde::{Deserialize, Serialize};
+
+/// One delivery item on `ticket-raw`: the raw request body, exactly as received.
+///
+/// A webhook request carrying several items (a Salesforce outbound message has
+/// up to 100 notifications) gives one message per item, each with the whole
+/// body and the item's delivery id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawMessage {
+    /// The sending platform.
+    pub platform: SourcePlatform,
+    /// The tenant in the URL.
+    pub tenant: TenantId,
+    /// The request's `Content-Type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The platform's dedupe key of this item.
+    pub delivery_id: String,
+    /// The body as UTF-8 text, or base64 when `body_base64` is set.
+    pub body: String,
+    /// Whether `body` is base64 (a body that is not UTF-8).
+    #[serde(default)]
+    pub body_base64: bool,
+    /// When the endpoint accepted it.
+    pub received_at: DateTime<Utc>,
+}
+
+impl RawMessage {
+    /// Stores `body` as text when it is UTF-8, as base64 otherwise.
+    pub fn encode_body(body: &[u8]) -> (String, bool) {
+        match std::str::from_utf8(body) {
+            Ok(s) => (s.to_owned(), false),
+            Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+        }
+    }
+
+    /// The raw body bytes.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, String> {
+        if self.body_base64 {
+            base64::engine::general_purpose::STANDARD
+                .decode(&self.body)
+                .map_err(|e| format!("raw body is not valid base64: {e}"))
+        } else {
+            Ok(self.body.clone().into_bytes())
+        }
+    }
+
+    /// The queue message id: `{platform}:{delivery id}` (delivery ids are
+    /// only unique per platform).
+    pub fn queue_id(platform: SourcePlatform, delivery_id: &str) -> String {
+        format!("{}:{delivery_id}", platform.as_str())
+    }
+}
+
+/// A normalized ticket on `ticket-normalized`, `ticket-triage` and `ticket-classify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketMessage {
+    /// The ticket: redacted text, pseudonymous requester.
+    pub ticket: Ticket,
+    /// The raw delivery it came from (empty when created inside OMEGA).
+    #[serde(default)]
+    pub delivery_id: String,
+    /// Why it is on `ticket-classify`: `abstained` or `reopened`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl TicketMessage {
+    /// The queue message id of one version of a ticket: `{ticket id}@{updated ms}`,
+    /// so retries of the same version dedupe and a later update is triaged again.
+    pub fn version_id(ticket: &Ticket) -> String {
+        format!("{}@{}", ticket.id, ticket.updated_at.timestamp_millis())
+    }
+}
+
+/// A triaged ticket on `auto-action` or `needs-review`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionMessage {
+    /// The triage result.
+    pub triage: TriageResult,
+    /// Why it went to this queue (no PII).
+    pub reason: String,
+}

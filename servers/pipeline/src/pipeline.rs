@@ -1,0 +1,297 @@
+//! [`Pipeline`]: the shared state of the ingest endpoint and every worker.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use omega_classifier::Classifier;
+use omega_client::{ContextClient, McpClient};
+use omega_config::{QueueBackend, TeamsConfig};
+use omega_ingest::{normalize, parse};
+use omega_privacy::{Pseudonymizer, Redactor};
+use omega_protocol::{TenantId, Ticket, TriageResult};
+use omega_queue::{EmbeddedQueue, Lease, Message, Queue, RedisQueue, RedisQueueConfig};
+use omega_store::{DocStore, Scope};
+
+use crate::config::{PipelineConfig, queues};
+use crate::error::PipelineError;
+use crate::messages::{RawMessage, TicketMessage};
+use crate::worker::Stage;
+
+/// The document collection triage results are stored in (per tenant, id = ticket id).
+pub const RESULTS: &str = "triage-results";
+
+/// Everything a [`Pipeline`] needs.
+pub struct PipelineDeps {
+    /// Pipeline settings.
+    pub config: PipelineConfig,
+    /// The teams (triage and classification are run here).
+    pub teams: TeamsConfig,
+    /// The queue backend (see [`open_queue`]).
+    pub queue: Arc<dyn Queue>,
+    /// Where triage results are stored.
+    pub results: Arc<dyn DocStore>,
+    /// The embedded classifier (see [`crate::load_or_bootstrap`]).
+    pub classifier: Classifier,
+    /// MCP client of the context server; `None` triages without similar tickets.
+    pub context: Option<Arc<McpClient>>,
+    /// Master secret of the requester pseudonyms (see [`load_or_create_secret`]).
+    pub pseudonym_secret: Vec<u8>,
+}
+
+pub(crate) struct Inner {
+    pub cfg: Arc<PipelineConfig>,
+    pub teams: TeamsConfig,
+    pub queue: Arc<dyn Queue>,
+    pub results: Arc<dyn DocStore>,
+    pub classifier: RwLock<Classifier>,
+    pub context: Option<ContextClient>,
+    pub pseudonymizer: Pseudonymizer,
+    pub redactor: Redactor,
+}
+
+/// The ticket pipeline: ingest endpoint, normalizer, router, triage and
+/// classification teams. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline(pub(crate) Arc<Inner>);
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline").finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    /// Checks the configuration and builds the pipeline (starts nothing).
+    pub fn new(deps: PipelineDeps) -> Result<Self, PipelineError> {
+        deps.config
+            .validate(&deps.teams)
+            .map_err(PipelineError::Config)?;
+        let pseudonymizer = Pseudonymizer::new(&deps.pseudonym_secret)
+            .map_err(|e| PipelineError::Config(e.to_string()))?;
+        let placeholder = TenantId::parse("omega").map_err(|e| PipelineError::Config(e.message))?;
+        Ok(Self(Arc::new(Inner {
+            cfg: Arc::new(deps.config),
+            teams: deps.teams,
+            queue: deps.queue,
+            results: deps.results,
+            classifier: RwLock::new(deps.classifier),
+            context: deps.context.map(|c| ContextClient::new(c, placeholder)),
+            pseudonymizer,
+            redactor: Redactor::new(),
+        })))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> Arc<PipelineConfig> {
+        self.0.cfg.clone()
+    }
+
+    /// The teams.
+    pub fn teams(&self) -> &TeamsConfig {
+        &self.0.teams
+    }
+
+    /// The queue backend.
+    pub fn queue(&self) -> &Arc<dyn Queue> {
+        &self.0.queue
+    }
+
+    /// The stored triage result of a ticket (`{platform}:{external id}`).
+    pub async fn triage_result(
+        &self,
+        tenant: &TenantId,
+        ticket_id: &str,
+    ) -> Result<Option<TriageResult>, PipelineError> {
+        let doc = self
+            .0
+            .results
+            .get_doc(&Scope::Tenant(tenant.clone()), RESULTS, ticket_id)
+            .await?;
+        Ok(doc.and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    /// Sends a ticket an employee reopened to the classification team.
+    pub async fn reopen(&self, ticket: Ticket) -> Result<(), PipelineError> {
+        let id = format!(
+            "{}@reopen@{}",
+            ticket.id,
+            chrono::Utc::now().timestamp_millis()
+        );
+        let msg = TicketMessage {
+            ticket,
+            delivery_id: String::new(),
+            reason: Some("reopened".into()),
+        };
+        self.enqueue(queues::CLASSIFY, id, &msg.ticket.tenant.clone(), &msg)
+            .await
+    }
+
+    /// Teaches the classifier a corrected category (online update; not saved
+    /// until [`Pipeline::save_classifier`]).
+    pub fn learn(&self, text: &str, category: &str) -> Result<(), PipelineError> {
+        let mut c = self.0.classifier.write().unwrap_or_else(|e| e.into_inner());
+        c.category.update(text, category)?;
+        Ok(())
+    }
+
+    /// Saves the classifier into `{data_dir}/classifier/`.
+    pub fn save_classifier(&self, data_dir: &Path) -> Result<(), PipelineError> {
+        let c = self
+            .0
+            .classifier
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        crate::model::save(&c, &crate::model::model_dir(data_dir))
+    }
+
+    pub(crate) async fn enqueue<T: serde::Serialize>(
+        &self,
+        queue: &str,
+        id: String,
+        tenant: &TenantId,
+        body: &T,
+    ) -> Result<(), PipelineError> {
+        let payload = serde_json::to_value(body)
+            .map_err(|e| PipelineError::Config(format!("cannot encode message: {e}")))?;
+        self.0
+            .queue
+            .enqueue(queue, Message::new(id, tenant.as_str(), payload))
+            .await?;
+        Ok(())
+    }
+
+    /// Runs one stage on one leased message. `Err` is the reason kept with the nack.
+    pub(crate) async fn handle(&self, stage: Stage, lease: &Lease) -> Result<(), String> {
+        match stage {
+            Stage::Normalize => self.normalize(lease).await,
+            Stage::Route => self.route(lease).await,
+            Stage::Triage => {
+                let msg: TicketMessage = decode(lease)?;
+                self.triage(&msg).await
+            }
+            Stage::Classify => {
+                let msg: TicketMessage = decode(lease)?;
+                self.reclassify(&msg).await
+            }
+        }
+    }
+
+    /// `ticket-raw` → `ticket-normalized`.
+    async fn normalize(&self, lease: &Lease) -> Result<(), String> {
+        let raw: RawMessage = decode(lease)?;
+        let ticket = self.normalize_raw(&raw)?;
+        let msg = TicketMessage {
+            delivery_id: raw.delivery_id.clone(),
+            ticket,
+            reason: None,
+        };
+        let id = TicketMessage::version_id(&msg.ticket);
+        self.enqueue(queues::NORMALIZED, id, &raw.tenant, &msg)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Parses the stored body again, picks this message's item, normalizes it
+    /// (requester pseudonymized) and redacts PII from the title and body.
+    pub(crate) fn normalize_raw(&self, raw: &RawMessage) -> Result<Ticket, String> {
+        let body = raw.body_bytes()?;
+        let cfg = &self.0.cfg.ingest;
+        let deliveries = parse(
+            raw.platform,
+            &raw.tenant,
+            raw.content_type.as_deref(),
+            &body,
+            cfg,
+        )
+        .map_err(|e| format!("{}: {}", e.code.name().unwrap_or("error"), e.message))?;
+        let delivery = deliveries
+            .iter()
+            .find(|d| d.delivery_id == raw.delivery_id)
+            .ok_or_else(|| format!("delivery `{}` is not in the stored body", raw.delivery_id))?;
+        let mut ticket = normalize(delivery, &|t: &TenantId, id: &str| {
+            self.0.pseudonymizer.pseudonym(t, id)
+        })
+        .map_err(|e| format!("{}: {}", e.code.name().unwrap_or("error"), e.message))?;
+        ticket.title = self.0.redactor.redact(&ticket.title).text;
+        ticket.body = self.0.redactor.redact(&ticket.body).text;
+        Ok(ticket)
+    }
+
+    /// A pseudonymizer for the ingest endpoint's validation step.
+    pub(crate) fn pseudonym(&self, tenant: &TenantId, identity: &str) -> String {
+        self.0.pseudonymizer.pseudonym(tenant, identity)
+    }
+
+    /// `ticket-normalized` → `ticket-triage`.
+    async fn route(&self, lease: &Lease) -> Result<(), String> {
+        let msg: TicketMessage = decode(lease)?;
+        self.enqueue(
+            queues::TRIAGE,
+            lease.message.id.clone(),
+            &msg.ticket.tenant.clone(),
+            &msg,
+        )
+        .await
+        .map_err(|e| e.to_string())
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(lease: &Lease) -> Result<T, String> {
+    serde_json::from_value(lease.message.payload.clone())
+        .map_err(|e| format!("message on {} is not readable: {e}", lease.queue))
+}
+
+/// Opens the queue backend `teams.queueBackend` names: the embedded queue in
+/// `{data_dir}/queue/`, or Redis Streams at `pipeline.redisUrl`.
+pub async fn open_queue(
+    cfg: &PipelineConfig,
+    teams: &TeamsConfig,
+    data_dir: &Path,
+) -> Result<Arc<dyn Queue>, PipelineError> {
+    match teams.queue_backend {
+        QueueBackend::Embedded => {
+            let dir = data_dir.join("queue");
+            std::fs::create_dir_all(&dir).map_err(PipelineError::io("create", &dir))?;
+            let dir2 = dir.clone();
+            let settings = cfg.queue_settings();
+            let q = tokio::task::spawn_blocking(move || EmbeddedQueue::open(dir2, settings))
+                .await
+                .map_err(|e| PipelineError::Config(format!("opening the queue panicked: {e}")))??;
+            Ok(Arc::new(q))
+        }
+        QueueBackend::RedisStreams => {
+            let q = RedisQueue::connect(RedisQueueConfig {
+                url: cfg.redis_url.clone(),
+                queues: cfg.queue_settings(),
+                ..RedisQueueConfig::default()
+            })
+            .await?;
+            Ok(Arc::new(q))
+        }
+        other => Err(PipelineError::Config(format!(
+            "teams.queueBackend {other:?} is not supported by the in-process pipeline; use embedded or redis-streams"
+        ))),
+    }
+}
+
+/// Reads the pseudonym master secret from `{data_dir}/pseudonym.key`, creating
+/// it (32 random bytes, hex, mode 0600 on Unix) on first start.
+pub fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, PipelineError> {
+    let path = data_dir.join("pseudonym.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(text.trim().as_bytes().to_vec());
+    }
+    std::fs::create_dir_all(data_dir).map_err(PipelineError::io("create", data_dir))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| PipelineError::Config(format!("no randomness: {e}")))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &hex).map_err(PipelineError::io("write", &path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(hex.into_bytes())
+}
