@@ -14,3 +14,4 @@
 // but protocol 2025-11-25 (and the suite's scenarios for it) still has.
 #[allow(deprecated)]
 pub mod fixture;
+pub mod official;

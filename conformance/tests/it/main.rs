@@ -1,0 +1,3 @@
+//! Integration tests for omega-conformance (one binary, one module per behaviour).
+
+mod official;
