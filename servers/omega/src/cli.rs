@@ -47,6 +47,35 @@ pub enum Command {
     /// Work with the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Train or evaluate the embedded ticket classifier.
+    #[command(subcommand)]
+    Classifier(ClassifierCommand),
+}
+
+/// `omega classifier` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ClassifierCommand {
+    /// Build the model from a ticket-history export: a CSV (or .csv.gz) with
+    /// columns `text,category` and optionally `priority`.
+    Train {
+        /// The labelled CSV.
+        csv: PathBuf,
+        /// Where to write the model (default: <data-dir>/classifier).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print accuracy, macro-F1 and the confusion matrix of the trained model
+    /// on any labelled CSV.
+    Eval {
+        /// The labelled CSV.
+        csv: PathBuf,
+        /// The model directory (default: <data-dir>/classifier).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `omega audit` subcommands.
@@ -166,6 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Command::Deploy(cmd) => deploy(config, cmd),
+        Command::Classifier(cmd) => classifier(&cli.data_dir, cmd),
         Command::Audit(AuditCommand::Verify { dir }) => {
             let dir = dir.unwrap_or_else(|| cli.data_dir.join("audit"));
             let report = omega_audit::verify_dir(&dir)?;
@@ -227,6 +257,47 @@ fn deploy(mut config: omega_config::OmegaConfig, cmd: DeployCommand) -> anyhow::
                 "{}",
                 omega_deploy::cli::cost_command(&config, &config.deploy, &args)?
             );
+        }
+    }
+    Ok(())
+}
+
+fn classifier(data_dir: &std::path::Path, cmd: ClassifierCommand) -> anyhow::Result<()> {
+    use omega_classifier::{Model, Target, TrainConfig, evaluate, labelled, read_labelled_csv};
+    match cmd {
+        ClassifierCommand::Train { csv, out } => {
+            let out = out.unwrap_or_else(|| data_dir.join("classifier"));
+            let records = read_labelled_csv(&csv)?;
+            std::fs::create_dir_all(&out)?;
+            let started = std::time::Instant::now();
+            let config = TrainConfig::default();
+            let category = Model::train(&labelled(&records, Target::Category), &config)?;
+            category.save(out.join("category.model"))?;
+            println!(
+                "category model: {} examples, {} labels, trained in {:.1} s",
+                records.len(),
+                category.labels().len(),
+                started.elapsed().as_secs_f64()
+            );
+            if records.iter().any(|r| r.priority.is_some()) {
+                let priority = Model::train(&labelled(&records, Target::Priority), &config)?;
+                priority.save(out.join("priority.model"))?;
+                println!("priority model: {} labels", priority.labels().len());
+            }
+            println!("saved to {}", out.display());
+        }
+        ClassifierCommand::Eval { csv, model, json } => {
+            let dir = model.unwrap_or_else(|| data_dir.join("classifier"));
+            let category = Model::load(dir.join("category.model")).map_err(|e| {
+                anyhow::anyhow!("{e}; train a model first with `omega classifier train <csv>`")
+            })?;
+            let records = read_labelled_csv(&csv)?;
+            let report = evaluate(&category, &labelled(&records, Target::Category));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("{report}");
+            }
         }
     }
     Ok(())

@@ -131,3 +131,72 @@ fn a_broken_config_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn classifier_train_then_eval() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("history.csv");
+    let mut text = String::from("text,category\n");
+    let rows = [
+        ("reset password locked out of account", "Access"),
+        ("grant access to shared folder finance", "Access"),
+        ("laptop screen broken keyboard not working", "Hardware"),
+        ("printer jammed toner replacement needed", "Hardware"),
+        ("purchase order for new monitors approval", "Purchase"),
+        ("invoice for docking stations purchase", "Purchase"),
+    ];
+    for i in 0..20 {
+        for (t, c) in rows {
+            text.push_str(&format!("\"{t} {i}\",{c}\n"));
+        }
+    }
+    std::fs::write(&csv, text).unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = omega()
+        .args([
+            "--data-dir",
+            data,
+            "classifier",
+            "eval",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "eval without a model must fail");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("omega classifier train"));
+
+    let out = omega()
+        .args([
+            "--data-dir",
+            data,
+            "classifier",
+            "train",
+            csv.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = omega()
+        .args([
+            "--data-dir",
+            data,
+            "classifier",
+            "eval",
+            csv.to_str().unwrap(),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["accuracy"].as_f64().unwrap() > 0.9, "{report}");
+    assert_eq!(report["labels"].as_array().unwrap().len(), 3);
+}
