@@ -48,6 +48,7 @@ async fn worker(
     tool: String,
     body: Bytes,
     until: Instant,
+    interval: Option<Duration>,
 ) -> anyhow::Result<(Vec<Duration>, u64)> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
@@ -55,7 +56,14 @@ async fn worker(
     tokio::spawn(conn);
     let mut latencies = Vec::with_capacity(100_000);
     let mut errors = 0;
+    // Open loop: requests are due on a fixed schedule, and latency counts
+    // from when a request was due, so a slow response also charges the
+    // requests queued behind it (no coordinated omission).
+    let mut next_due = Instant::now();
     while Instant::now() < until {
+        if interval.is_some() {
+            tokio::time::sleep_until(next_due.into()).await;
+        }
         let req = Request::post("/mcp")
             .header("host", addr.to_string())
             .header("content-type", "application/json")
@@ -64,7 +72,14 @@ async fn worker(
             .header("mcp-method", "tools/call")
             .header("mcp-name", tool.as_str())
             .body(Full::new(body.clone()))?;
-        let started = Instant::now();
+        let started = if interval.is_some() {
+            next_due
+        } else {
+            Instant::now()
+        };
+        if let Some(interval) = interval {
+            next_due += interval;
+        }
         send.ready().await?;
         let resp = send.send_request(req).await?;
         let ok = resp.status() == 200;
@@ -88,10 +103,24 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<LoadResult> {
+    run_at(addr, tool, body, connections, duration, None).await
+}
+
+/// Like [`run`], but open-loop at `rate` calls per second in total (spread
+/// evenly over the connections) when `rate` is given.
+pub async fn run_at(
+    addr: std::net::SocketAddr,
+    tool: &str,
+    body: Bytes,
+    connections: usize,
+    duration: Duration,
+    rate: Option<f64>,
+) -> anyhow::Result<LoadResult> {
     let until = Instant::now() + duration;
     let started = Instant::now();
+    let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
     let tasks: Vec<_> = (0..connections)
-        .map(|_| tokio::spawn(worker(addr, tool.to_owned(), body.clone(), until)))
+        .map(|_| tokio::spawn(worker(addr, tool.to_owned(), body.clone(), until, interval)))
         .collect();
     let mut all = Vec::new();
     let mut errors = 0;

@@ -23,6 +23,9 @@ struct Args {
     /// Connection counts to measure.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     connections: Vec<usize>,
+    /// Fixed rate (calls/s) for the open-loop latency run at 16 connections.
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
 }
 
 struct Proc(Child);
@@ -187,6 +190,22 @@ async fn main() -> anyhow::Result<()> {
             o.throughput / b.throughput
         );
     }
+    println!(
+        "\nopen loop at {:.0} calls/s over 16 connections (latency from the scheduled send time):",
+        args.rate
+    );
+    let b = load::run_at(bare_addr, "get", trivial.clone(), 16, secs, Some(args.rate)).await?;
+    let o = load::run_at(
+        omega_addr,
+        "session_get",
+        get.clone(),
+        16,
+        secs,
+        Some(args.rate),
+    )
+    .await?;
+    row("bare rmcp (trivial)", 16, &b);
+    row("omega session_get", 16, &o);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
