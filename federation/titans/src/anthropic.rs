@@ -11,11 +11,10 @@ mod wire;
 use http::HeaderName;
 use http::header::HeaderValue;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
-use crate::http::{HttpClient, header_value, read_json, sse_events};
+use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
 use crate::secret::{Secret, SecretSource};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
@@ -94,7 +93,7 @@ impl ClaudeTitan {
         &self,
         req: &TitanCallRequest,
         stream: bool,
-    ) -> Result<(http::Response<hyper::body::Incoming>, Instant), TitanError> {
+    ) -> Result<(http::Response<hyper::body::Incoming>, Deadline), TitanError> {
         req.validate().map_err(|e| TitanError::BadRequest {
             titan: "claude".into(),
             detail: e.message,
@@ -106,7 +105,7 @@ impl ClaudeTitan {
                 detail: "the call has only system messages".into(),
             });
         }
-        let deadline = Instant::now() + self.cfg.timeout;
+        let deadline = Deadline::after(self.cfg.timeout);
         let headers = vec![
             (
                 HeaderName::from_static("x-api-key"),
@@ -126,7 +125,6 @@ impl ClaudeTitan {
                 headers,
                 &body,
                 deadline,
-                self.cfg.timeout,
                 wire::parse_error,
             )
             .await?;
@@ -146,7 +144,7 @@ impl Titan for ClaudeTitan {
 
     async fn call(&self, req: &TitanCallRequest) -> Result<TitanCallResult, TitanError> {
         let (resp, deadline) = self.send(req, false).await?;
-        let msg: wire::Message = read_json("claude", resp, deadline, self.cfg.timeout).await?;
+        let msg: wire::Message = read_json("claude", resp, deadline).await?;
         msg.into_result(&self.cfg.prices)
     }
 

@@ -88,10 +88,7 @@ impl AugmentTitan {
     }
 
     /// Starts the process and runs `initialize` and `session/new`.
-    async fn open(
-        &self,
-        req: &TitanCallRequest,
-    ) -> Result<(acp::AcpConn, String), TitanError> {
+    async fn open(&self, req: &TitanCallRequest) -> Result<(acp::AcpConn, String), TitanError> {
         req.validate().map_err(|e| TitanError::BadRequest {
             titan: TITAN.into(),
             detail: e.message,
@@ -216,26 +213,25 @@ impl Titan for AugmentTitan {
             let mut text = String::new();
             let chunks = tx.clone();
             let closed = tx.clone();
-            let prompt_call = conn
-                .request(
-                    "session/prompt",
-                    json!({"sessionId": session_id, "prompt": [{"type": "text", "text": prompt}]}),
-                    |method, params| {
-                        if method != "session/update" {
-                            return;
-                        }
-                        let update = params.get("update").unwrap_or(&Value::Null);
-                        let kind = update.get("sessionUpdate").and_then(Value::as_str);
-                        if kind == Some("agent_message_chunk")
-                            && let Some(t) = update.pointer("/content/text").and_then(Value::as_str)
-                        {
-                            text.push_str(t);
-                            let _ = chunks.send(Ok(TitanEvent::TextDelta { text: t.into() }));
-                        } else {
-                            tracing::trace!(titan = TITAN, kind, "ACP session update");
-                        }
-                    },
-                );
+            let prompt_call = conn.request(
+                "session/prompt",
+                json!({"sessionId": session_id, "prompt": [{"type": "text", "text": prompt}]}),
+                |method, params| {
+                    if method != "session/update" {
+                        return;
+                    }
+                    let update = params.get("update").unwrap_or(&Value::Null);
+                    let kind = update.get("sessionUpdate").and_then(Value::as_str);
+                    if kind == Some("agent_message_chunk")
+                        && let Some(t) = update.pointer("/content/text").and_then(Value::as_str)
+                    {
+                        text.push_str(t);
+                        let _ = chunks.send(Ok(TitanEvent::TextDelta { text: t.into() }));
+                    } else {
+                        tracing::trace!(titan = TITAN, kind, "ACP session update");
+                    }
+                },
+            );
             let result = tokio::select! {
                 r = prompt_call => r,
                 // The caller dropped the stream: stop (dropping the
@@ -254,9 +250,10 @@ impl Titan for AugmentTitan {
             let _ = tx.send(event);
             // Dropping `conn` here kills the process.
         });
-        Ok(stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|ev| (ev, rx))
-        })
+        Ok(stream::unfold(
+            rx,
+            |mut rx| async move { rx.recv().await.map(|ev| (ev, rx)) },
+        )
         .boxed())
     }
 }

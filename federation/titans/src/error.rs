@@ -182,7 +182,10 @@ impl TitanError {
             }
             Self::Server { status, .. } => {
                 extra["status"] = json!(status);
-                (ErrorCode::UPSTREAM_FAILED, "the provider failed; retry later")
+                (
+                    ErrorCode::UPSTREAM_FAILED,
+                    "the provider failed; retry later",
+                )
             }
             Self::Auth { .. } => (
                 ErrorCode::UPSTREAM_FAILED,

@@ -10,11 +10,10 @@ mod wire;
 
 use http::HeaderName;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
-use crate::http::{HttpClient, header_value, read_json, sse_events};
+use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
 use crate::secret::{Secret, SecretSource};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
@@ -96,7 +95,7 @@ impl GeminiTitan {
         &self,
         req: &TitanCallRequest,
         stream: bool,
-    ) -> Result<(http::Response<hyper::body::Incoming>, Instant), TitanError> {
+    ) -> Result<(http::Response<hyper::body::Incoming>, Deadline), TitanError> {
         req.validate().map_err(|e| TitanError::BadRequest {
             titan: "gemini".into(),
             detail: e.message,
@@ -121,9 +120,12 @@ impl GeminiTitan {
                 self.cfg.base_url
             )
         } else {
-            format!("{}/v1beta/models/{model}:generateContent", self.cfg.base_url)
+            format!(
+                "{}/v1beta/models/{model}:generateContent",
+                self.cfg.base_url
+            )
         };
-        let deadline = Instant::now() + self.cfg.timeout;
+        let deadline = Deadline::after(self.cfg.timeout);
         let headers = vec![(
             HeaderName::from_static("x-goog-api-key"),
             header_value("gemini", self.key.expose())?,
@@ -131,15 +133,7 @@ impl GeminiTitan {
         tracing::debug!(titan = "gemini", model, stream, "generateContent call");
         let resp = self
             .http
-            .post_json(
-                "gemini",
-                &url,
-                headers,
-                &body,
-                deadline,
-                self.cfg.timeout,
-                wire::parse_error,
-            )
+            .post_json("gemini", &url, headers, &body, deadline, wire::parse_error)
             .await?;
         Ok((resp, deadline))
     }
@@ -157,7 +151,7 @@ impl Titan for GeminiTitan {
 
     async fn call(&self, req: &TitanCallRequest) -> Result<TitanCallResult, TitanError> {
         let (resp, deadline) = self.send(req, false).await?;
-        let body: wire::Response = read_json("gemini", resp, deadline, self.cfg.timeout).await?;
+        let body: wire::Response = read_json("gemini", resp, deadline).await?;
         let mut acc = wire::Accumulator::new(self.model(req).to_owned(), self.cfg.prices.clone());
         acc.add(body, &mut Vec::new());
         acc.finish(true)

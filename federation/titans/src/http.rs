@@ -20,6 +20,33 @@ use crate::config::ConfigError;
 use crate::error::TitanError;
 use crate::sse::{SseEvent, SseParser};
 
+/// When a call must be done by, and the configured timeout it came from
+/// (for the error message).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    /// The instant.
+    pub at: Instant,
+    /// The timeout that set it.
+    pub after: Duration,
+}
+
+impl Deadline {
+    /// `after` from now.
+    pub fn after(after: Duration) -> Self {
+        Self {
+            at: Instant::now() + after,
+            after,
+        }
+    }
+
+    fn error(&self, titan: &str) -> TitanError {
+        TitanError::Timeout {
+            titan: titan.into(),
+            after: self.after,
+        }
+    }
+}
+
 /// Largest non-streaming response body read.
 const MAX_BODY: usize = 32 * 1024 * 1024;
 
@@ -53,8 +80,7 @@ impl HttpClient {
         url: &str,
         headers: Vec<(HeaderName, HeaderValue)>,
         body: &serde_json::Value,
-        deadline: Instant,
-        timeout: Duration,
+        deadline: Deadline,
         parse_error: fn(&[u8]) -> ErrorInfo,
     ) -> Result<http::Response<Incoming>, TitanError> {
         let mut req = Request::builder()
@@ -74,13 +100,9 @@ impl HttpClient {
                 titan: titan.into(),
                 detail: format!("bad request URL {url:?}: {e}"),
             })?;
-        let timed_out = || TitanError::Timeout {
-            titan: titan.into(),
-            after: timeout,
-        };
-        let resp = tokio::time::timeout_at(deadline, self.inner.request(req))
+        let resp = tokio::time::timeout_at(deadline.at, self.inner.request(req))
             .await
-            .map_err(|_| timed_out())?
+            .map_err(|_| deadline.error(titan))?
             .map_err(|e| TitanError::Transport {
                 titan: titan.into(),
                 detail: error_chain(&e),
@@ -91,15 +113,10 @@ impl HttpClient {
         let status = resp.status();
         let headers = resp.headers().clone();
         // The error body is short; read what arrives before the deadline.
-        let body = read_body(titan, resp.into_body(), deadline, timeout)
+        let body = read_body(titan, resp.into_body(), deadline)
             .await
             .unwrap_or_default();
-        Err(status_error(
-            titan,
-            status,
-            &headers,
-            &parse_error(&body),
-        ))
+        Err(status_error(titan, status, &headers, &parse_error(&body)))
     }
 }
 
@@ -107,15 +124,11 @@ impl HttpClient {
 pub(crate) async fn read_body(
     titan: &str,
     body: Incoming,
-    deadline: Instant,
-    timeout: Duration,
+    deadline: Deadline,
 ) -> Result<Bytes, TitanError> {
     let limited = http_body_util::Limited::new(body, MAX_BODY);
-    match tokio::time::timeout_at(deadline, limited.collect()).await {
-        Err(_) => Err(TitanError::Timeout {
-            titan: titan.into(),
-            after: timeout,
-        }),
+    match tokio::time::timeout_at(deadline.at, limited.collect()).await {
+        Err(_) => Err(deadline.error(titan)),
         Ok(Err(e)) => Err(TitanError::Transport {
             titan: titan.into(),
             detail: format!("reading the response failed: {e}"),
@@ -128,10 +141,9 @@ pub(crate) async fn read_body(
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     titan: &str,
     resp: http::Response<Incoming>,
-    deadline: Instant,
-    timeout: Duration,
+    deadline: Deadline,
 ) -> Result<T, TitanError> {
-    let body = read_body(titan, resp.into_body(), deadline, timeout).await?;
+    let body = read_body(titan, resp.into_body(), deadline).await?;
     serde_json::from_slice(&body).map_err(|e| TitanError::Malformed {
         titan: titan.into(),
         detail: format!("response is not the documented JSON: {e}"),
@@ -192,7 +204,9 @@ pub(crate) fn sse_events(
                     return Some((Err(err), st));
                 }
                 Some(Ok(frame)) => {
-                    let Ok(data) = frame.into_data() else { continue };
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
                     match st.parser.feed(&data) {
                         Ok(evs) => st.ready.extend(evs),
                         Err(detail) => {
@@ -321,7 +335,10 @@ mod tests {
         let future = chrono::Utc::now() + chrono::Duration::seconds(30);
         let date = future.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let d = retry_after(&headers(&[("retry-after", &date)])).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(retry_after(&headers(&[("retry-after", "soon")])), None);
     }
 

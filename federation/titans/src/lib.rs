@@ -31,7 +31,9 @@ mod registry;
 
 pub use anthropic::ClaudeTitan;
 pub use augment::AugmentTitan;
-pub use config::{AugmentConfig, ConfigError, HttpTitanConfig, ModelPrice, PriceTable, TitanConfig};
+pub use config::{
+    AugmentConfig, ConfigError, HttpTitanConfig, ModelPrice, PriceTable, TitanConfig,
+};
 pub use error::TitanError;
 pub use gemini::GeminiTitan;
 pub use local::{LocalModel, LocalTitan};

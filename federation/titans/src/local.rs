@@ -71,8 +71,9 @@ impl LocalTitan {
             .map(|m| m.content.as_str())
             .ok_or_else(|| TitanError::BadRequest {
                 titan: "local".into(),
-                detail: "the local Titan classifies the last user message, and there is none with text"
-                    .into(),
+                detail:
+                    "the local Titan classifies the last user message, and there is none with text"
+                        .into(),
             })?;
         let (label, confidence) = self.model.classify(text);
         if !(confidence.is_finite() && (0.0..=1.0).contains(&confidence)) {
@@ -172,8 +173,14 @@ mod tests {
         let t = LocalTitan::new("omega-classifier", Arc::new(Keyword));
         let mut r = req("VPN");
         r.model = Some("gpt-4o".into());
-        assert!(matches!(t.call(&r).await, Err(TitanError::BadRequest { .. })));
-        assert!(matches!(t.call(&req("  ")).await, Err(TitanError::BadRequest { .. })));
+        assert!(matches!(
+            t.call(&r).await,
+            Err(TitanError::BadRequest { .. })
+        ));
+        assert!(matches!(
+            t.call(&req("  ")).await,
+            Err(TitanError::BadRequest { .. })
+        ));
         let events: Vec<_> = t.stream(&req("VPN")).await.unwrap().collect().await;
         assert!(matches!(events.last(), Some(Ok(TitanEvent::Completed(_)))));
     }

@@ -9,11 +9,10 @@ mod wire;
 
 use http::header::AUTHORIZATION;
 use serde_json::{Value, json};
-use tokio::time::Instant;
 
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
-use crate::http::{HttpClient, header_value, read_json, sse_events};
+use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
 use crate::secret::{Secret, SecretSource};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
@@ -129,7 +128,7 @@ impl OpenAiTitan {
         &self,
         req: &TitanCallRequest,
         stream: bool,
-    ) -> Result<(http::Response<hyper::body::Incoming>, Instant), TitanError> {
+    ) -> Result<(http::Response<hyper::body::Incoming>, Deadline), TitanError> {
         req.validate().map_err(|e| TitanError::BadRequest {
             titan: self.name.clone(),
             detail: e.message,
@@ -140,7 +139,7 @@ impl OpenAiTitan {
                 detail: "the call has only system messages".into(),
             });
         }
-        let deadline = Instant::now() + self.cfg.timeout;
+        let deadline = Deadline::after(self.cfg.timeout);
         let bearer = header_value(&self.name, &format!("Bearer {}", self.key.expose()))?;
         let url = format!("{}/chat/completions", self.cfg.base_url);
         tracing::debug!(titan = %self.name, model = ?req.model, stream, "chat completions call");
@@ -152,7 +151,6 @@ impl OpenAiTitan {
                 vec![(AUTHORIZATION, bearer)],
                 &self.request_body(req, stream),
                 deadline,
-                self.cfg.timeout,
                 wire::parse_error,
             )
             .await?;
@@ -172,7 +170,7 @@ impl Titan for OpenAiTitan {
 
     async fn call(&self, req: &TitanCallRequest) -> Result<TitanCallResult, TitanError> {
         let (resp, deadline) = self.send(req, false).await?;
-        let body: wire::Completion = read_json(&self.name, resp, deadline, self.cfg.timeout).await?;
+        let body: wire::Completion = read_json(&self.name, resp, deadline).await?;
         body.into_result(&self.name, &self.cfg.prices)
     }
 

@@ -67,16 +67,28 @@ pub fn build_titans(
     if needs_http {
         let http = HttpClient::new()?;
         if let Some(c) = &config.gpt {
-            by_name.insert("gpt".into(), Arc::new(OpenAiTitan::gpt(c, secrets, http.clone())?));
+            by_name.insert(
+                "gpt".into(),
+                Arc::new(OpenAiTitan::gpt(c, secrets, http.clone())?),
+            );
         }
         if let Some(c) = &config.grok {
-            by_name.insert("grok".into(), Arc::new(OpenAiTitan::grok(c, secrets, http.clone())?));
+            by_name.insert(
+                "grok".into(),
+                Arc::new(OpenAiTitan::grok(c, secrets, http.clone())?),
+            );
         }
         if let Some(c) = &config.claude {
-            by_name.insert("claude".into(), Arc::new(ClaudeTitan::new(c, secrets, http.clone())?));
+            by_name.insert(
+                "claude".into(),
+                Arc::new(ClaudeTitan::new(c, secrets, http.clone())?),
+            );
         }
         if let Some(c) = &config.gemini {
-            by_name.insert("gemini".into(), Arc::new(GeminiTitan::new(c, secrets, http)?));
+            by_name.insert(
+                "gemini".into(),
+                Arc::new(GeminiTitan::new(c, secrets, http)?),
+            );
         }
     }
     if let Some(c) = &config.augment {

@@ -246,7 +246,9 @@ impl SseDecoder for EventDecoder {
         };
         match kind {
             "message_start" => {
-                let msg = v.get("message").ok_or_else(|| malformed("message_start without message"))?;
+                let msg = v
+                    .get("message")
+                    .ok_or_else(|| malformed("message_start without message"))?;
                 if let Some(m) = msg.get("model").and_then(Value::as_str) {
                     self.model = m.to_owned();
                 }
@@ -256,7 +258,9 @@ impl SseDecoder for EventDecoder {
             }
             "content_block_start" => {
                 let index = index()?;
-                let block = v.get("content_block").ok_or_else(|| malformed("content_block_start without content_block"))?;
+                let block = v
+                    .get("content_block")
+                    .ok_or_else(|| malformed("content_block_start without content_block"))?;
                 if block.get("type").and_then(Value::as_str) == Some("tool_use") {
                     let tool = self.tool_blocks.len();
                     self.tool_blocks.insert(index, tool);
@@ -269,25 +273,39 @@ impl SseDecoder for EventDecoder {
                         name,
                         arguments: String::new(),
                     });
-                } else if let Some(text) = block.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                } else if let Some(text) = block
+                    .get("text")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.is_empty())
+                {
                     self.text.push_str(text);
                     out.push(TitanEvent::TextDelta { text: text.into() });
                 }
             }
             "content_block_delta" => {
                 let index = index()?;
-                let delta = v.get("delta").ok_or_else(|| malformed("content_block_delta without delta"))?;
+                let delta = v
+                    .get("delta")
+                    .ok_or_else(|| malformed("content_block_delta without delta"))?;
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
-                        let text = delta.get("text").and_then(Value::as_str).unwrap_or_default();
+                        let text = delta
+                            .get("text")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         self.text.push_str(text);
                         out.push(TitanEvent::TextDelta { text: text.into() });
                     }
                     Some("input_json_delta") => {
                         let tool = *self.tool_blocks.get(&index).ok_or_else(|| {
-                            malformed(format!("input_json_delta for block {index}, which is not a tool_use"))
+                            malformed(format!(
+                                "input_json_delta for block {index}, which is not a tool_use"
+                            ))
                         })?;
-                        let part = delta.get("partial_json").and_then(Value::as_str).unwrap_or_default();
+                        let part = delta
+                            .get("partial_json")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         self.calls.push(tool, None, None, part);
                         out.push(TitanEvent::ToolCallDelta {
                             index: tool,
@@ -309,10 +327,14 @@ impl SseDecoder for EventDecoder {
                 }
             }
             "message_stop" => {
-                let calls = std::mem::take(&mut self.calls).finish().map_err(malformed)?;
+                let calls = std::mem::take(&mut self.calls)
+                    .finish()
+                    .map_err(malformed)?;
                 out.push(TitanEvent::Completed(TitanCallResult {
                     titan: TITAN.into(),
-                    usage: self.prices.priced(&self.model, self.input_tokens, self.output_tokens),
+                    usage: self
+                        .prices
+                        .priced(&self.model, self.input_tokens, self.output_tokens),
                     model: self.model.clone(),
                     message: ChatMessage {
                         role: ChatRole::Assistant,
@@ -347,8 +369,16 @@ mod tests {
     fn tool_results_merge_into_one_user_turn() {
         let mut a = ChatMessage::text(ChatRole::Assistant, "");
         a.tool_calls = vec![
-            ToolCall { id: "t1".into(), name: "f".into(), arguments: json!({}) },
-            ToolCall { id: "t2".into(), name: "g".into(), arguments: json!({"x": 1}) },
+            ToolCall {
+                id: "t1".into(),
+                name: "f".into(),
+                arguments: json!({}),
+            },
+            ToolCall {
+                id: "t2".into(),
+                name: "g".into(),
+                arguments: json!({"x": 1}),
+            },
         ];
         let mut r1 = ChatMessage::text(ChatRole::Tool, "one");
         r1.tool_call_id = Some("t1".into());

@@ -34,7 +34,11 @@ pub(crate) struct AcpConn {
 }
 
 impl AcpConn {
-    pub(crate) fn new(mut child: Child, deadline: Instant, timeout: Duration) -> Result<Self, TitanError> {
+    pub(crate) fn new(
+        mut child: Child,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Self, TitanError> {
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(transport("the agent's stdio was not captured".into()));
         };
@@ -51,7 +55,9 @@ impl AcpConn {
                     t.push_str(&String::from_utf8_lossy(&buf[..n]));
                     if t.len() > 2048 {
                         let cut = t.len() - 1024;
-                        let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(t.len());
+                        let cut = (cut..t.len())
+                            .find(|&i| t.is_char_boundary(i))
+                            .unwrap_or(t.len());
                         t.drain(..cut);
                     }
                 }
@@ -88,7 +94,9 @@ impl AcpConn {
             String::new()
         } else {
             let start = t.len().saturating_sub(500);
-            let start = (start..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(0);
+            let start = (start..t.len())
+                .find(|&i| t.is_char_boundary(i))
+                .unwrap_or(0);
             format!(" (stderr: {})", &t[start..])
         }
     }
@@ -116,12 +124,13 @@ impl AcpConn {
                 Ok(Err(e)) => return Err(transport(format!("reading from the agent failed: {e}"))),
                 Ok(Ok(None)) => {
                     // Give the process a moment to be reaped so the exit status is known.
-                    let status = tokio::time::timeout(Duration::from_millis(200), self.child.wait())
-                        .await
-                        .ok()
-                        .and_then(Result::ok)
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default();
+                    let status =
+                        tokio::time::timeout(Duration::from_millis(200), self.child.wait())
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .map(|s| format!(" ({s})"))
+                            .unwrap_or_default();
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     return Err(transport(format!(
                         "the agent exited during {method}{status}{}",
@@ -145,7 +154,9 @@ impl AcpConn {
                     let mut out = json!({"jsonrpc": "2.0", "id": req_id});
                     match reply {
                         Ok(result) => out["result"] = result,
-                        Err((code, message)) => out["error"] = json!({"code": code, "message": message}),
+                        Err((code, message)) => {
+                            out["error"] = json!({"code": code, "message": message})
+                        }
                     }
                     self.write(&out).await?;
                 }
@@ -154,10 +165,13 @@ impl AcpConn {
                     if let Some(err) = msg.get("error") {
                         return Err(rpc_error(method, err));
                     }
-                    return msg.get("result").cloned().ok_or_else(|| TitanError::Malformed {
-                        titan: TITAN.into(),
-                        detail: format!("the {method} response has neither result nor error"),
-                    });
+                    return msg
+                        .get("result")
+                        .cloned()
+                        .ok_or_else(|| TitanError::Malformed {
+                            titan: TITAN.into(),
+                            detail: format!("the {method} response has neither result nor error"),
+                        });
                 }
                 _ => {
                     tracing::debug!(titan = TITAN, "ignoring an unmatched ACP message");
@@ -192,18 +206,26 @@ fn answer_agent_request(method: &str, params: &Value) -> Result<Value, (i64, Str
                 .and_then(|o| o.get("optionId").cloned());
             tracing::debug!(titan = TITAN, "declining an ACP permission request");
             Ok(match reject {
-                Some(option_id) => json!({"outcome": {"outcome": "selected", "optionId": option_id}}),
+                Some(option_id) => {
+                    json!({"outcome": {"outcome": "selected", "optionId": option_id}})
+                }
                 None => json!({"outcome": {"outcome": "cancelled"}}),
             })
         }
-        other => Err((-32601, format!("method {other} is not supported by this client"))),
+        other => Err((
+            -32601,
+            format!("method {other} is not supported by this client"),
+        )),
     }
 }
 
 /// A JSON-RPC error from the agent. ACP's `-32000` is "authentication required".
 fn rpc_error(method: &str, err: &Value) -> TitanError {
     let code = err.get("code").and_then(Value::as_i64).unwrap_or(0);
-    let message = err.get("message").and_then(Value::as_str).unwrap_or("no message");
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("no message");
     let titan = TITAN.to_owned();
     let detail = format!("{method} failed with {code}: {message}");
     match code {
@@ -211,7 +233,7 @@ fn rpc_error(method: &str, err: &Value) -> TitanError {
             titan,
             detail: format!("{detail}; run `auggie login` or set the session auth secret"),
         },
-        -32600 | -32601 | -32602 => TitanError::BadRequest { titan, detail },
+        -32602..=-32600 => TitanError::BadRequest { titan, detail },
         _ => TitanError::Transport { titan, detail },
     }
 }
@@ -228,14 +250,23 @@ mod tests {
         ]});
         let r = answer_agent_request("session/request_permission", &params).unwrap();
         assert_eq!(r["outcome"]["optionId"], "deny");
-        let r = answer_agent_request("session/request_permission", &json!({"options": []})).unwrap();
+        let r =
+            answer_agent_request("session/request_permission", &json!({"options": []})).unwrap();
         assert_eq!(r["outcome"]["outcome"], "cancelled");
-        assert_eq!(answer_agent_request("fs/read_text_file", &json!({})).unwrap_err().0, -32601);
+        assert_eq!(
+            answer_agent_request("fs/read_text_file", &json!({}))
+                .unwrap_err()
+                .0,
+            -32601
+        );
     }
 
     #[test]
     fn auth_required_maps_to_auth() {
-        let e = rpc_error("session/new", &json!({"code": -32000, "message": "Authentication required"}));
+        let e = rpc_error(
+            "session/new",
+            &json!({"code": -32000, "message": "Authentication required"}),
+        );
         assert!(matches!(e, TitanError::Auth { .. }));
     }
 }

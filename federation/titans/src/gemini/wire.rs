@@ -61,7 +61,9 @@ pub(super) fn contents(msgs: &[ChatMessage]) -> Result<(Option<String>, Vec<Valu
                 };
                 (
                     "user",
-                    vec![json!({"functionResponse": {"id": id, "name": name, "response": response}})],
+                    vec![
+                        json!({"functionResponse": {"id": id, "name": name, "response": response}}),
+                    ],
                 )
             }
         };
@@ -217,10 +219,15 @@ impl Accumulator {
         if r.usage_metadata.is_some() {
             self.usage = r.usage_metadata;
         }
-        if r.candidates.is_empty() && r.prompt_feedback.is_some_and(|f| f.get("blockReason").is_some()) {
+        if r.candidates.is_empty()
+            && r.prompt_feedback
+                .is_some_and(|f| f.get("blockReason").is_some())
+        {
             self.blocked = true;
         }
-        let Some(c) = r.candidates.into_iter().next() else { return };
+        let Some(c) = r.candidates.into_iter().next() else {
+            return;
+        };
         if c.finish_reason.is_some() {
             self.finish = c.finish_reason;
         }
@@ -236,7 +243,11 @@ impl Accumulator {
                     arguments: f.args.to_string(),
                 });
                 let arguments = if f.args.is_null() { json!({}) } else { f.args };
-                self.calls.push(ToolCall { id, name: f.name, arguments });
+                self.calls.push(ToolCall {
+                    id,
+                    name: f.name,
+                    arguments,
+                });
             } else if let Some(text) = p.text.filter(|t| !p.thought && !t.is_empty()) {
                 self.text.push_str(&text);
                 out.push(TitanEvent::TextDelta { text });

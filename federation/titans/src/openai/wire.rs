@@ -149,8 +149,8 @@ impl Completion {
             .ok_or_else(|| malformed("the completion has no choices".into()))?;
         let mut tool_calls = Vec::new();
         for c in choice.message.tool_calls {
-            let arguments = parse_arguments(&c.function.name, &c.function.arguments)
-                .map_err(&malformed)?;
+            let arguments =
+                parse_arguments(&c.function.name, &c.function.arguments).map_err(&malformed)?;
             tool_calls.push(ToolCall {
                 id: c.id,
                 name: c.function.name,
@@ -162,7 +162,9 @@ impl Completion {
             .content
             .or(choice.message.refusal)
             .unwrap_or_default();
-        let usage = self.usage.ok_or_else(|| malformed("the completion has no usage".into()))?;
+        let usage = self
+            .usage
+            .ok_or_else(|| malformed("the completion has no usage".into()))?;
         Ok(TitanCallResult {
             titan: titan.into(),
             usage: prices.priced(&self.model, usage.prompt_tokens, usage.completion_tokens),

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use omega_protocol::{ChatMessage, ChatRole, ErrorCode, FinishReason};
 use omega_titans::http::HttpClient;
-use omega_titans::{ClaudeTitan, HttpTitanConfig, ModelPrice, Titan, TitanError, TitanEvent, collect};
+use omega_titans::{
+    ClaudeTitan, HttpTitanConfig, ModelPrice, Titan, TitanError, TitanEvent, collect,
+};
 use serde_json::json;
 
 use crate::fake::{Fake, Reply, fixture, header, request, secrets, tool_request};
@@ -17,7 +19,10 @@ fn claude(fake: &Fake, timeout_ms: u64) -> ClaudeTitan {
         timeout_ms: Some(timeout_ms),
         prices: BTreeMap::from([(
             "claude-sonnet-4-5".to_owned(),
-            ModelPrice { input_per_mtok_usd: 3.0, output_per_mtok_usd: 15.0 },
+            ModelPrice {
+                input_per_mtok_usd: 3.0,
+                output_per_mtok_usd: 15.0,
+            },
         )]),
         ..Default::default()
     };
@@ -51,7 +56,10 @@ async fn call_sends_messages_request_with_headers() {
     );
     assert_eq!(r.titan, "claude");
     assert_eq!(r.model, "claude-sonnet-4-5-20250929");
-    assert_eq!(r.message.content, "Hello! The VPN drop looks like a DHCP lease issue.");
+    assert_eq!(
+        r.message.content,
+        "Hello! The VPN drop looks like a DHCP lease issue."
+    );
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (12, 6));
     let expected = (12.0 * 3.0 + 6.0 * 15.0) / 1e6;
     assert!((r.usage.cost_usd - expected).abs() < 1e-12);
@@ -82,7 +90,10 @@ async fn tool_use_and_tool_result_blocks() {
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.content, "I'll look that ticket up.");
     assert_eq!(r.message.tool_calls[0].id, "toolu_01A09q90qw90lq917835lq9");
-    assert_eq!(r.message.tool_calls[0].arguments, json!({"ticketId": "zendesk:42"}));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        json!({"ticketId": "zendesk:42"})
+    );
 
     let mut follow = tool_request();
     follow.messages.push(r.message.clone());
@@ -119,7 +130,12 @@ async fn tool_use_and_tool_result_blocks() {
 #[tokio::test]
 async fn stream_text_events() {
     let fake = Fake::start(vec![Reply::sse(fixture("anthropic/stream_text.sse"))]).await;
-    let events: Vec<_> = claude(&fake, 5_000).stream(&request()).await.unwrap().collect().await;
+    let events: Vec<_> = claude(&fake, 5_000)
+        .stream(&request())
+        .await
+        .unwrap()
+        .collect()
+        .await;
     assert_eq!(fake.single().body["stream"], true);
     let texts: Vec<_> = events
         .iter()
@@ -129,7 +145,9 @@ async fn stream_text_events() {
         })
         .collect();
     assert_eq!(texts, ["Hello", "!"]);
-    let Some(Ok(TitanEvent::Completed(r))) = events.last() else { panic!("{events:?}") };
+    let Some(Ok(TitanEvent::Completed(r))) = events.last() else {
+        panic!("{events:?}")
+    };
     assert_eq!(r.message.content, "Hello!");
     // input from message_start, output cumulative from message_delta.
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (25, 15));
@@ -138,12 +156,17 @@ async fn stream_text_events() {
 #[tokio::test]
 async fn stream_tool_use_input_json_deltas() {
     let fake = Fake::start(vec![Reply::sse(fixture("anthropic/stream_tool_use.sse"))]).await;
-    let r = collect(claude(&fake, 5_000).stream(&tool_request()).await.unwrap()).await.unwrap();
+    let r = collect(claude(&fake, 5_000).stream(&tool_request()).await.unwrap())
+        .await
+        .unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.content, "Okay, let me check the ticket");
     assert_eq!(r.message.tool_calls.len(), 1);
     assert_eq!(r.message.tool_calls[0].id, "toolu_01T1x1fJ34qAmk2tNTrN7Up6");
-    assert_eq!(r.message.tool_calls[0].arguments, json!({"ticketId": "zendesk:42"}));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        json!({"ticketId": "zendesk:42"})
+    );
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (472, 89));
 }
 
@@ -156,11 +179,23 @@ async fn overloaded_529_and_mid_stream_overload() {
     .await;
     let titan = claude(&fake, 5_000);
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err, TitanError::Overloaded { titan: "claude".into() });
+    assert_eq!(
+        err,
+        TitanError::Overloaded {
+            titan: "claude".into()
+        }
+    );
     assert!(err.is_retryable());
     assert_eq!(err.to_omega().code, ErrorCode::OVERLOADED);
-    let err = collect(titan.stream(&request()).await.unwrap()).await.unwrap_err();
-    assert_eq!(err, TitanError::Overloaded { titan: "claude".into() });
+    let err = collect(titan.stream(&request()).await.unwrap())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        TitanError::Overloaded {
+            titan: "claude".into()
+        }
+    );
 }
 
 #[tokio::test]
@@ -175,7 +210,13 @@ async fn rate_limit_429_with_retry_after_and_500() {
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
     assert_eq!(err.to_omega().data.extra.unwrap()["retryAfterMs"], 3000);
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err, TitanError::Server { titan: "claude".into(), status: 500 });
+    assert_eq!(
+        err,
+        TitanError::Server {
+            titan: "claude".into(),
+            status: 500
+        }
+    );
 }
 
 #[tokio::test]
@@ -189,7 +230,9 @@ async fn malformed_and_timeout() {
     let titan = claude(&fake, 300);
     let err = titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
-    let err = collect(titan.stream(&request()).await.unwrap()).await.unwrap_err();
+    let err = collect(titan.stream(&request()).await.unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
     let started = Instant::now();
     let err = titan.call(&request()).await.unwrap_err();

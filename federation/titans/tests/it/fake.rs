@@ -139,7 +139,8 @@ async fn handle(
         tokio::time::sleep(reply.delay).await;
     }
     let body = if reply.stall_after_body {
-        let first = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(reply.body)) });
+        let first =
+            futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(reply.body)) });
         Body::from_stream(futures::StreamExt::chain(first, futures::stream::pending()))
     } else {
         Body::from(reply.body)

@@ -16,13 +16,21 @@ fn gemini(fake: &Fake, timeout_ms: u64) -> GeminiTitan {
         timeout_ms: Some(timeout_ms),
         ..Default::default()
     };
-    GeminiTitan::new(&cfg, &secrets(&[("GEMINI_API_KEY", "AIza-test")]), HttpClient::new().unwrap())
-        .unwrap()
+    GeminiTitan::new(
+        &cfg,
+        &secrets(&[("GEMINI_API_KEY", "AIza-test")]),
+        HttpClient::new().unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn generate_content_request_and_usage_metadata() {
-    let fake = Fake::start(vec![Reply::json(200, fixture("gemini/generate_content.json"))]).await;
+    let fake = Fake::start(vec![Reply::json(
+        200,
+        fixture("gemini/generate_content.json"),
+    )])
+    .await;
     let r = gemini(&fake, 5_000).call(&request()).await.unwrap();
     let sent = fake.single();
     assert_eq!(sent.uri, "/v1beta/models/gemini-2.5-flash:generateContent");
@@ -38,7 +46,10 @@ async fn generate_content_request_and_usage_metadata() {
     );
     assert_eq!(r.titan, "gemini");
     assert_eq!(r.model, "gemini-2.5-flash");
-    assert_eq!(r.message.content, "The VPN drop looks like a DHCP lease issue.");
+    assert_eq!(
+        r.message.content,
+        "The VPN drop looks like a DHCP lease issue."
+    );
     // Thinking tokens are billed as output.
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (8, 23));
     assert_eq!(r.finish_reason, FinishReason::Stop);
@@ -75,7 +86,10 @@ async fn function_calls_and_function_responses() {
     );
     let contents = &reqs[1].body["contents"];
     assert_eq!(contents[1]["role"], "model");
-    assert_eq!(contents[1]["parts"][0]["functionCall"]["name"], "lookup_ticket");
+    assert_eq!(
+        contents[1]["parts"][0]["functionCall"]["name"],
+        "lookup_ticket"
+    );
     assert_eq!(
         contents[2],
         json!({"role": "user", "parts": [{"functionResponse": {
@@ -87,9 +101,17 @@ async fn function_calls_and_function_responses() {
 #[tokio::test]
 async fn stream_generate_content_sse() {
     let fake = Fake::start(vec![Reply::sse(fixture("gemini/stream_text.sse"))]).await;
-    let events: Vec<_> = gemini(&fake, 5_000).stream(&request()).await.unwrap().collect().await;
+    let events: Vec<_> = gemini(&fake, 5_000)
+        .stream(&request())
+        .await
+        .unwrap()
+        .collect()
+        .await;
     let sent = fake.single();
-    assert_eq!(sent.uri, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    assert_eq!(
+        sent.uri,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    );
     assert!(sent.body.get("stream").is_none());
     let texts: Vec<_> = events
         .iter()
@@ -99,7 +121,9 @@ async fn stream_generate_content_sse() {
         })
         .collect();
     assert_eq!(texts, ["The VPN", " drop is DHCP."]);
-    let Some(Ok(TitanEvent::Completed(r))) = events.last() else { panic!("{events:?}") };
+    let Some(Ok(TitanEvent::Completed(r))) = events.last() else {
+        panic!("{events:?}")
+    };
     assert_eq!(r.message.content, "The VPN drop is DHCP.");
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (8, 7));
 }
@@ -108,24 +132,46 @@ async fn stream_generate_content_sse() {
 async fn resource_exhausted_uses_retry_info_or_header() {
     let fake = Fake::start(vec![
         Reply::json(429, fixture("gemini/error_resource_exhausted.json")),
-        Reply::json(429, fixture("gemini/error_resource_exhausted.json")).header("retry-after", "2"),
+        Reply::json(429, fixture("gemini/error_resource_exhausted.json"))
+            .header("retry-after", "2"),
         Reply::json(503, fixture("gemini/error_unavailable.json")),
-        Reply::json(500, r#"{"error":{"code":500,"message":"Internal error","status":"INTERNAL"}}"#),
+        Reply::json(
+            500,
+            r#"{"error":{"code":500,"message":"Internal error","status":"INTERNAL"}}"#,
+        ),
     ])
     .await;
     let titan = gemini(&fake, 5_000);
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
-        TitanError::RateLimited { titan: "gemini".into(), retry_after: Some(Duration::from_secs(17)) }
+        TitanError::RateLimited {
+            titan: "gemini".into(),
+            retry_after: Some(Duration::from_secs(17))
+        }
     );
     assert_eq!(err.to_omega().code, ErrorCode::RATE_LIMITED);
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err.retry_after(), Some(Duration::from_secs(2)), "the header wins");
+    assert_eq!(
+        err.retry_after(),
+        Some(Duration::from_secs(2)),
+        "the header wins"
+    );
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err, TitanError::Overloaded { titan: "gemini".into() });
+    assert_eq!(
+        err,
+        TitanError::Overloaded {
+            titan: "gemini".into()
+        }
+    );
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err, TitanError::Server { titan: "gemini".into(), status: 500 });
+    assert_eq!(
+        err,
+        TitanError::Server {
+            titan: "gemini".into(),
+            status: 500
+        }
+    );
 }
 
 #[tokio::test]
@@ -142,7 +188,9 @@ async fn malformed_and_timeout() {
         let err = titan.call(&request()).await.unwrap_err();
         assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
     }
-    let err = collect(titan.stream(&request()).await.unwrap()).await.unwrap_err();
+    let err = collect(titan.stream(&request()).await.unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
     let started = Instant::now();
     let err = titan.call(&request()).await.unwrap_err();

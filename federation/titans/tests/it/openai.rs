@@ -39,7 +39,11 @@ fn gpt(fake: &Fake, timeout_ms: u64) -> OpenAiTitan {
 
 #[tokio::test]
 async fn call_sends_documented_request_and_reads_usage() {
-    let fake = Fake::start(vec![Reply::json(200, fixture("openai/chat_completion.json"))]).await;
+    let fake = Fake::start(vec![Reply::json(
+        200,
+        fixture("openai/chat_completion.json"),
+    )])
+    .await;
     let titan = gpt(&fake, 5_000);
     let r = titan.call(&request()).await.unwrap();
 
@@ -63,11 +67,18 @@ async fn call_sends_documented_request_and_reads_usage() {
 
     assert_eq!(r.titan, "gpt");
     assert_eq!(r.model, "gpt-4o-mini-2024-07-18");
-    assert_eq!(r.message.content, "The VPN drop looks like a DHCP lease issue.");
+    assert_eq!(
+        r.message.content,
+        "The VPN drop looks like a DHCP lease issue."
+    );
     assert_eq!(r.finish_reason, FinishReason::Stop);
     assert_eq!((r.usage.input_tokens, r.usage.output_tokens), (19, 10));
     let expected = (19.0 * 0.15 + 10.0 * 0.60) / 1e6;
-    assert!((r.usage.cost_usd - expected).abs() < 1e-12, "{}", r.usage.cost_usd);
+    assert!(
+        (r.usage.cost_usd - expected).abs() < 1e-12,
+        "{}",
+        r.usage.cost_usd
+    );
 }
 
 #[tokio::test]
@@ -97,13 +108,21 @@ async fn call_with_tools_round_trips_tool_calls() {
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.tool_calls.len(), 1);
     assert_eq!(r.message.tool_calls[0].id, "call_abc123");
-    assert_eq!(r.message.tool_calls[0].arguments, json!({"ticketId": "zendesk:42"}));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        json!({"ticketId": "zendesk:42"})
+    );
 
     // The answer goes back as an assistant tool_calls message and a tool message.
-    let fake2 = Fake::start(vec![Reply::json(200, fixture("openai/chat_completion.json"))]).await;
+    let fake2 = Fake::start(vec![Reply::json(
+        200,
+        fixture("openai/chat_completion.json"),
+    )])
+    .await;
     let mut follow = tool_request();
     follow.messages.push(r.message.clone());
-    let mut answer = omega_protocol::ChatMessage::text(omega_protocol::ChatRole::Tool, "{\"status\":\"open\"}");
+    let mut answer =
+        omega_protocol::ChatMessage::text(omega_protocol::ChatRole::Tool, "{\"status\":\"open\"}");
     answer.tool_call_id = Some("call_abc123".into());
     follow.messages.push(answer);
     gpt(&fake2, 5_000).call(&follow).await.unwrap();
@@ -163,7 +182,10 @@ async fn stream_assembles_tool_call_deltas() {
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.tool_calls[0].id, "call_DdmO9pD3xa9XTPNJ32zg2hcA");
     assert_eq!(r.message.tool_calls[0].name, "lookup_ticket");
-    assert_eq!(r.message.tool_calls[0].arguments, json!({"ticketId": "zendesk:42"}));
+    assert_eq!(
+        r.message.tool_calls[0].arguments,
+        json!({"ticketId": "zendesk:42"})
+    );
     assert_eq!(r.usage.output_tokens, 17);
 }
 
@@ -189,7 +211,11 @@ async fn rate_limit_429_carries_retry_after() {
 
 #[tokio::test]
 async fn insufficient_quota_is_not_retryable() {
-    let fake = Fake::start(vec![Reply::json(429, fixture("openai/error_insufficient_quota.json"))]).await;
+    let fake = Fake::start(vec![Reply::json(
+        429,
+        fixture("openai/error_insufficient_quota.json"),
+    )])
+    .await;
     let err = gpt(&fake, 5_000).call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::QuotaExhausted { .. }), "{err:?}");
     assert!(!err.is_retryable());
@@ -204,7 +230,13 @@ async fn server_error_500_and_stream_500() {
     .await;
     let titan = gpt(&fake, 5_000);
     let err = titan.call(&request()).await.unwrap_err();
-    assert_eq!(err, TitanError::Server { titan: "gpt".into(), status: 500 });
+    assert_eq!(
+        err,
+        TitanError::Server {
+            titan: "gpt".into(),
+            status: 500
+        }
+    );
     assert_eq!(err.to_omega().code, ErrorCode::UPSTREAM_FAILED);
     let Err(err) = titan.stream(&request()).await else {
         panic!("a 500 must fail before the stream starts")
@@ -216,7 +248,10 @@ async fn server_error_500_and_stream_500() {
 async fn malformed_responses() {
     let fake = Fake::start(vec![
         Reply::json(200, "<html>gateway</html>"),
-        Reply::json(200, r#"{"id":"x","object":"chat.completion","model":"m","choices":[]}"#),
+        Reply::json(
+            200,
+            r#"{"id":"x","object":"chat.completion","model":"m","choices":[]}"#,
+        ),
         Reply::sse("data: {\"choices\": [\n\ndata: [DONE]\n\n"),
         // Cut off before [DONE].
         Reply::sse(fixture("openai/stream_text.sse").replace("data: [DONE]\n", "")),
@@ -228,9 +263,13 @@ async fn malformed_responses() {
         assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
         assert!(!err.is_retryable());
     }
-    let err = collect(titan.stream(&request()).await.unwrap()).await.unwrap_err();
+    let err = collect(titan.stream(&request()).await.unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
-    let err = collect(titan.stream(&request()).await.unwrap()).await.unwrap_err();
+    let err = collect(titan.stream(&request()).await.unwrap())
+        .await
+        .unwrap_err();
     assert!(matches!(err, TitanError::Transport { .. }), "{err:?}");
 }
 
@@ -246,21 +285,34 @@ async fn deadline_is_enforced_for_calls_and_stalled_streams() {
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
-        TitanError::Timeout { titan: "gpt".into(), after: Duration::from_millis(300) }
+        TitanError::Timeout {
+            titan: "gpt".into(),
+            after: Duration::from_millis(300)
+        }
     );
     assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(err.to_omega().code, ErrorCode::DEADLINE_EXCEEDED);
 
     let started = Instant::now();
     let events: Vec<_> = titan.stream(&request()).await.unwrap().collect().await;
-    assert!(matches!(events.first(), Some(Ok(TitanEvent::TextDelta { .. }))));
-    assert!(matches!(events.last(), Some(Err(TitanError::Timeout { .. }))), "{events:?}");
+    assert!(matches!(
+        events.first(),
+        Some(Ok(TitanEvent::TextDelta { .. }))
+    ));
+    assert!(
+        matches!(events.last(), Some(Err(TitanError::Timeout { .. }))),
+        "{events:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
 #[tokio::test]
 async fn grok_uses_xai_shape_and_key() {
-    let fake = Fake::start(vec![Reply::json(200, fixture("openai/chat_completion.json"))]).await;
+    let fake = Fake::start(vec![Reply::json(
+        200,
+        fixture("openai/chat_completion.json"),
+    )])
+    .await;
     let cfg = HttpTitanConfig {
         base_url: Some(format!("{}/v1", fake.base)),
         model: Some("grok-4".into()),
