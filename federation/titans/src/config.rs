@@ -265,7 +265,20 @@ impl HttpTitanConfig {
             .unwrap_or_else(|| defaults.base_url.into());
         let base_url = base_url.trim_end_matches('/').to_owned();
         match base_url.parse::<http::Uri>() {
-            Ok(uri) if matches!(uri.scheme_str(), Some("http" | "https")) => {}
+            Ok(uri) if uri.scheme_str() == Some("https") => {}
+            // Plain http would send the API key in clear: loopback only
+            // (local proxies and test fakes).
+            Ok(uri)
+                if uri.scheme_str() == Some("http")
+                    && matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]")) => {}
+            Ok(uri) if uri.scheme_str() == Some("http") => {
+                return Err(invalid(
+                    "baseUrl",
+                    format!(
+                        "{base_url:?} uses plain http; use https (http is allowed for loopback only)"
+                    ),
+                ));
+            }
             _ => {
                 return Err(invalid(
                     "baseUrl",
@@ -351,6 +364,16 @@ mod tests {
         };
         let err = bad.resolve("gpt", &d).unwrap_err().to_string();
         assert!(err.contains("gpt.baseUrl"), "{err}");
+        let cleartext = HttpTitanConfig {
+            base_url: Some("http://api.openai.com/v1".into()),
+            ..Default::default()
+        };
+        assert!(cleartext.resolve("gpt", &d).is_err());
+        let loopback = HttpTitanConfig {
+            base_url: Some("http://127.0.0.1:8080/v1".into()),
+            ..Default::default()
+        };
+        assert!(loopback.resolve("gpt", &d).is_ok());
         let bad = HttpTitanConfig {
             timeout_ms: Some(0),
             ..Default::default()
