@@ -52,7 +52,6 @@ impl ContextClient {
             .call_idempotent(
                 "session_get",
                 json!({"tenant": self.tenant, "sessionId": session_id}),
-                2,
             )
             .await?;
         Ok(out["value"].clone())
@@ -88,7 +87,7 @@ impl ContextClient {
     pub async fn cache_get(&self, key: &str) -> Result<Option<Value>, ClientError> {
         let out = self
             .mcp
-            .call_idempotent("cache_get", json!({"tenant": self.tenant, "key": key}), 2)
+            .call_idempotent("cache_get", json!({"tenant": self.tenant, "key": key}))
             .await?;
         Ok(out.get("value").cloned())
     }
@@ -112,7 +111,6 @@ impl ContextClient {
             .call_idempotent(
                 "memory_search",
                 json!({"tenant": self.tenant, "query": query, "k": k}),
-                2,
             )
             .await?;
         Ok(out["results"].as_array().cloned().unwrap_or_default())
@@ -149,7 +147,6 @@ impl ContextClient {
             .call_idempotent(
                 "ticket_context",
                 json!({"tenant": self.tenant, "title": title, "body": body, "k": k}),
-                2,
             )
             .await?;
         Ok(out["similar"].as_array().cloned().unwrap_or_default())

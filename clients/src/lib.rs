@@ -19,11 +19,17 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "agent")]
+mod agent;
+mod connection;
 mod context;
 mod error;
 mod mcp;
 mod registry;
 
+#[cfg(feature = "agent")]
+pub use agent::Agent;
+pub use connection::{Connection, ConnectionSettings, Credentials};
 pub use context::ContextClient;
 pub use error::ClientError;
 pub use mcp::{McpClient, McpVersion};

@@ -7,13 +7,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Uri, header};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use omega_protocol::{ErrorCode, OmegaError};
 use serde_json::{Value, json};
 
 use crate::ClientError;
+use crate::connection::{Connection, HttpClient};
 
 /// Which MCP protocol version to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +36,14 @@ impl McpVersion {
 /// connections are pooled and kept alive.
 #[derive(Debug)]
 pub struct McpClient {
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: HttpClient,
     url: Uri,
     version: McpVersion,
     session: Mutex<Option<String>>,
     next_id: AtomicU64,
     timeout: Duration,
     bearer: Option<String>,
+    retries: u32,
 }
 
 /// Decodes a JSON-RPC error object into an [`OmegaError`].
@@ -95,20 +94,33 @@ impl McpClient {
         timeout: Duration,
         bearer: Option<String>,
     ) -> Result<Self, ClientError> {
+        let credentials = match bearer {
+            Some(token) => crate::Credentials::Bearer(token),
+            None => crate::Credentials::None,
+        };
+        let connection = Connection::new(credentials, timeout, 2)?;
+        Self::over(&connection, url, version).await
+    }
+
+    /// Connects over a configured [`Connection`] (credentials, mTLS,
+    /// timeouts, retries).
+    pub async fn over(
+        connection: &Connection,
+        url: &str,
+        version: McpVersion,
+    ) -> Result<Self, ClientError> {
         let url: Uri = url
             .parse()
             .map_err(|e| ClientError::Protocol(format!("`{url}` is not a valid URL: {e}")))?;
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let http = Client::builder(TokioExecutor::new()).build(connector);
         let client = Self {
-            http,
+            http: connection.http.clone(),
             url,
             version,
             session: Mutex::new(None),
             next_id: AtomicU64::new(1),
-            timeout,
-            bearer,
+            timeout: connection.timeout,
+            bearer: connection.bearer.clone(),
+            retries: connection.retries,
         };
         if version == McpVersion::V2025_11_25 {
             client
@@ -294,14 +306,14 @@ impl McpClient {
     }
 
     /// Like [`McpClient::call_tool`], retrying transport failures and
-    /// retryable server errors up to `retries` times with backoff. Use it
-    /// only for idempotent tools.
+    /// retryable server errors (up to the connection's retry count, with
+    /// backoff). Use it only for idempotent tools.
     pub async fn call_idempotent(
         &self,
         name: &str,
         arguments: Value,
-        retries: u32,
     ) -> Result<Value, ClientError> {
+        let retries = self.retries;
         let mut attempt = 0;
         loop {
             match self.call_tool(name, arguments.clone()).await {

@@ -57,7 +57,7 @@ impl AgentRegistryClient {
     pub async fn discover_skill(&self, skill: &str) -> Result<Vec<Value>, ClientError> {
         let out = self
             .mcp
-            .call_idempotent("agent_discover", json!({"skill": skill}), 2)
+            .call_idempotent("agent_discover", json!({"skill": skill}))
             .await?;
         Ok(out["agents"].as_array().cloned().unwrap_or_default())
     }
@@ -94,6 +94,6 @@ impl McpRegistryClient {
         if let Some(v) = version {
             args["version"] = json!(v);
         }
-        decode(self.mcp.call_idempotent("mcp_server_get", args, 2).await?)
+        decode(self.mcp.call_idempotent("mcp_server_get", args).await?)
     }
 }

@@ -178,3 +178,63 @@ async fn bad_cards_and_unknown_agents_are_refused() {
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::INVALID_PARAMS));
 }
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct EchoIn {
+    text: String,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct EchoOut {
+    echoed: String,
+}
+
+#[tokio::test]
+async fn agent_helper_registers_heartbeats_serves_tools_and_deregisters() {
+    let mut config = OmegaConfig::default();
+    config.agent_registry.heartbeat_expiry_secs = 1;
+    let h = Harness::start_with(config).await;
+    let policy = omega_stack::TenantPolicy::new([omega_protocol::TenantId::parse("acme").unwrap()]);
+    let tools = omega_stack::ToolSet::new(std::sync::Arc::new(()), policy).tool(
+        "echo",
+        "Echo text back.",
+        true,
+        |_, _, input: EchoIn| async move {
+            Ok::<_, omega_protocol::OmegaError>(EchoOut { echoed: input.text })
+        },
+    );
+    let connection = omega_client::Connection::default();
+    let agent = omega_client::Agent::start(
+        &connection,
+        &h.url(Role::AgentRegistry),
+        card("Echo Agent", "echo-skill"),
+        "An echo agent.",
+        tools,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let registry =
+        AgentRegistryClient::new(h.client(Role::AgentRegistry, McpVersion::V2026_07_28).await);
+    // Heartbeats keep it live past the 1 s expiry.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let found = registry.discover_skill("echo-skill").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let url = found[0]["card"]["supportedInterfaces"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(url, agent.url());
+    // Discovered, then called on its own MCP endpoint.
+    let mcp = omega_client::McpClient::connect(&url).await.unwrap();
+    let out = mcp.call_tool("echo", json!({"text": "hi"})).await.unwrap();
+    assert_eq!(out["echoed"], "hi");
+    agent.shutdown().await.unwrap();
+    assert!(
+        registry
+            .discover_skill("echo-skill")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
