@@ -76,6 +76,8 @@ pub struct PipelineConfig {
     /// Redis URL of the queues when `teams.queueBackend` is `redis-streams`
     /// (default `redis://127.0.0.1:6379`).
     pub redis_url: String,
+    /// Prefix of the Redis queue keys (default `omega:q`).
+    pub redis_key_prefix: String,
 }
 
 impl Default for PipelineConfig {
@@ -96,6 +98,7 @@ impl Default for PipelineConfig {
             idle_poll_ms: 20,
             capacity: CapacityOverrides::default(),
             redis_url: "redis://127.0.0.1:6379".into(),
+            redis_key_prefix: "omega:q".into(),
         }
     }
 }

@@ -263,6 +263,7 @@ pub async fn open_queue(
         QueueBackend::RedisStreams => {
             let q = RedisQueue::connect(RedisQueueConfig {
                 url: cfg.redis_url.clone(),
+                key_prefix: cfg.redis_key_prefix.clone(),
                 queues: cfg.queue_settings(),
                 ..RedisQueueConfig::default()
             })

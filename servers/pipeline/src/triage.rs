@@ -190,18 +190,7 @@ impl Pipeline {
     /// publishes it to `auto-action` or `needs-review`.
     async fn finish(&self, ticket: &Ticket, result: TriageResult) -> Result<(), String> {
         self.store(&result).await?;
-        if let Some(ctx) = &self.0.context {
-            ctx.for_tenant(ticket.tenant.clone())
-                .ticket_record(
-                    &ticket.id,
-                    &ticket.title,
-                    &ticket.body,
-                    result.category.decided().map(String::as_str),
-                    None,
-                )
-                .await
-                .map_err(|e| format!("ticket_record failed: {e}"))?;
-        }
+        self.record(ticket, &result).await?;
         let threshold = self.0.cfg.threshold(&ticket.tenant);
         let first = result.suggested_actions.first();
         let (queue, reason) = match first {
@@ -237,6 +226,24 @@ impl Pipeline {
         )
         .await
         .map_err(err)
+    }
+
+    /// Records the ticket with the context server so later tickets find it
+    /// (`ticket_record` replaces an earlier record of the same id).
+    async fn record(&self, ticket: &Ticket, result: &TriageResult) -> Result<(), String> {
+        let Some(ctx) = &self.0.context else {
+            return Ok(());
+        };
+        ctx.for_tenant(ticket.tenant.clone())
+            .ticket_record(
+                &ticket.id,
+                &ticket.title,
+                &ticket.body,
+                result.category.decided().map(String::as_str),
+                None,
+            )
+            .await
+            .map_err(|e| format!("ticket_record failed: {e}"))
     }
 
     /// Classification team: the classifier's scores plus a similarity-weighted
@@ -282,6 +289,7 @@ impl Pipeline {
         );
         if result.category.abstained {
             self.store(&result).await?;
+            self.record(ticket, &result).await?;
             let id = TicketMessage::version_id(ticket);
             let reason = "classification team abstained".to_owned();
             return self
