@@ -8,9 +8,9 @@
 //! ones the suite's scenarios expect; they are described by the suite, not by
 //! OMEGA.
 
+mod calls;
 mod catalog;
 mod handler;
-mod calls;
 mod mrtr;
 mod seal;
 

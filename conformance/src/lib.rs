@@ -12,6 +12,15 @@
 
 // The fixtures exercise logging, sampling and roots, which SEP-2577 deprecates
 // but protocol 2025-11-25 (and the suite's scenarios for it) still has.
+pub mod cli;
 #[allow(deprecated)]
 pub mod fixture;
 pub mod official;
+pub mod probe;
+pub mod report;
+pub mod requirements;
+pub mod suite;
+
+pub use cli::{CheckArgs, run_check, run_cli};
+pub use report::{Check, Report, Status};
+pub use suite::{Options, Profile, run};

@@ -1,7 +1,11 @@
-//! `omega-conformance`: run OMEGA's conformance suite against a server.
+//! `omega-conformance`: OMEGA's conformance suite and the official suite's fixture server.
+
 #[tokio::main]
 async fn main() {
-    let f = omega_conformance::fixture::spawn("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    println!("{}", f.url);
-    tokio::signal::ctrl_c().await.unwrap();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let code = omega_conformance::cli::run_cli(std::env::args().collect()).await;
+    std::process::exit(code);
 }

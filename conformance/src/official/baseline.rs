@@ -32,10 +32,7 @@ impl Expected {
     /// How the entry is written in reports.
     pub fn key(&self) -> String {
         match &self.check {
-            Some(check) => format!(
-                "{}@{} {}:{}",
-                self.target, self.spec, self.scenario, check
-            ),
+            Some(check) => format!("{}@{} {}:{}", self.target, self.spec, self.scenario, check),
             None => format!("{}@{} {}", self.target, self.spec, self.scenario),
         }
     }
@@ -107,16 +104,18 @@ impl Baseline {
                 let same_run = other.target == entry.target
                     && other.spec == entry.spec
                     && other.scenario == entry.scenario;
-                if same_run && (other.check.is_none() || entry.check.is_none() || other.check == entry.check) {
+                if same_run
+                    && (other.check.is_none()
+                        || entry.check.is_none()
+                        || other.check == entry.check)
+                {
                     return Err(bad(
                         "listed twice (or both whole and per check): keep one entry",
                     ));
                 }
             }
         }
-        Ok(Self {
-            entries: file.fail,
-        })
+        Ok(Self { entries: file.fail })
     }
 
     /// Reads and parses `path`.

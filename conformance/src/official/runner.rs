@@ -57,7 +57,9 @@ impl Tools {
             .output()
             .map_err(|e| RunError::Install(format!("cannot start {}: {e}", script.display())))?;
         if !out.status.success() {
-            return Err(RunError::Install(String::from_utf8_lossy(&out.stderr).into_owned()));
+            return Err(RunError::Install(
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ));
         }
         let dir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
         Self::in_dir(Path::new(&dir))
@@ -133,7 +135,9 @@ fn read_outcomes(dir: &Path) -> std::io::Result<Vec<ScenarioOutcome>> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(scenario) = scenario_of(&name) else { continue };
+        let Some(scenario) = scenario_of(&name) else {
+            continue;
+        };
         let text = std::fs::read_to_string(entry.path().join("checks.json"))?;
         let checks: Vec<CheckOutcome> = serde_json::from_str(&text)
             .map_err(|e| std::io::Error::other(format!("{name}/checks.json: {e}")))?;
@@ -153,7 +157,11 @@ impl OfficialRun {
     }
 
     /// Runs the suite, writing raw results under `out_dir/<label>-<spec>`.
-    pub async fn run(&self, tools: &Tools, out_dir: &Path) -> Result<Vec<ScenarioOutcome>, RunError> {
+    pub async fn run(
+        &self,
+        tools: &Tools,
+        out_dir: &Path,
+    ) -> Result<Vec<ScenarioOutcome>, RunError> {
         let fail = |message: String| RunError::Suite {
             run: self.name(),
             message,
@@ -273,7 +281,8 @@ pub fn judge(runs: &[(OfficialRun, Vec<ScenarioOutcome>)], baseline: &Baseline) 
                 match excuse {
                     Some((i, e)) => {
                         used[*i] = true;
-                        j.expected.push((format!("{what}:{}", failure.id), e.reason.clone()));
+                        j.expected
+                            .push((format!("{what}:{}", failure.id), e.reason.clone()));
                     }
                     None => j.unexpected.push(format!(
                         "{what}:{} — {}",
@@ -285,19 +294,31 @@ pub fn judge(runs: &[(OfficialRun, Vec<ScenarioOutcome>)], baseline: &Baseline) 
             for (i, e) in &here {
                 let passes = match &e.check {
                     None => failures.is_empty(),
-                    Some(c) => outcome.checks.iter().any(|x| &x.id == c && x.status == "SUCCESS")
-                        && !failures.iter().any(|f| &f.id == c),
+                    Some(c) => {
+                        outcome
+                            .checks
+                            .iter()
+                            .any(|x| &x.id == c && x.status == "SUCCESS")
+                            && !failures.iter().any(|f| &f.id == c)
+                    }
                 };
                 if passes {
                     used[*i] = true;
-                    j.stale.push(format!("{} passes on {}: remove the entry", e.key(), run.name()));
+                    j.stale.push(format!(
+                        "{} passes on {}: remove the entry",
+                        e.key(),
+                        run.name()
+                    ));
                 }
             }
         }
     }
     for (i, e) in baseline.entries.iter().enumerate() {
         if !used[i] && !j.stale.iter().any(|s| s.starts_with(&e.key())) {
-            j.stale.push(format!("{} did not fail in any run: remove or fix the entry", e.key()));
+            j.stale.push(format!(
+                "{} did not fail in any run: remove or fix the entry",
+                e.key()
+            ));
         }
     }
     j
@@ -332,7 +353,10 @@ mod tests {
             scenario_of("server-tools-call-simple-text-2026-11-28T02-50-27-530Z"),
             Some("tools-call-simple-text")
         );
-        assert_eq!(scenario_of("server-ping-2026-11-28T02-50-27-530Z"), Some("ping"));
+        assert_eq!(
+            scenario_of("server-ping-2026-11-28T02-50-27-530Z"),
+            Some("ping")
+        );
         assert_eq!(scenario_of("tools-list.log"), None);
     }
 
@@ -358,7 +382,10 @@ mod tests {
         let outcomes = vec![
             ScenarioOutcome {
                 scenario: "caching".into(),
-                checks: vec![check("prompts-hints", "FAILURE"), check("tools-hints", "FAILURE")],
+                checks: vec![
+                    check("prompts-hints", "FAILURE"),
+                    check("tools-hints", "FAILURE"),
+                ],
             },
             ScenarioOutcome {
                 scenario: "ping".into(),

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use omega_conformance::official::{self, Baseline, OfficialRun, Selection, Tools};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn list(names: &[&str]) -> Selection {
@@ -79,7 +82,13 @@ async fn official_suite_passes_except_the_listed_expected_failures() {
     omega.stop().await.unwrap();
     assert!(judgement.is_ok(), "{}", judgement.render());
     // Both dated versions ran in full against the fixture.
-    for spec in ["fixture@2025-11-25 server-initialize", "fixture@2026-07-28 server-stateless"] {
-        assert!(judgement.passed.iter().any(|p| p == spec), "{spec} did not pass");
+    for spec in [
+        "fixture@2025-11-25 server-initialize",
+        "fixture@2026-07-28 server-stateless",
+    ] {
+        assert!(
+            judgement.passed.iter().any(|p| p == spec),
+            "{spec} did not pass"
+        );
     }
 }
