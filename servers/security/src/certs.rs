@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime};
 
 use omega_stack::TenantGrant;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
 };
 use rustls::pki_types::CertificateDer;
 
@@ -99,11 +99,7 @@ pub struct CertSpec {
 
 impl CertSpec {
     /// A server certificate for `role`/`instance` valid for `names`, for all tenants.
-    pub fn server(
-        role: &str,
-        instance: &str,
-        names: &[&str],
-    ) -> Result<Self, CertError> {
+    pub fn server(role: &str, instance: &str, names: &[&str]) -> Result<Self, CertError> {
         Ok(Self {
             kind: CertKind::Server,
             identity: Identity::new(role, instance, TenantGrant::All)?,
@@ -243,7 +239,10 @@ impl Ca {
             }
         }
         std::fs::create_dir_all(dir).map_err(io(dir))?;
-        let ca = Self::generate("OMEGA deployment CA")?;
+        // A unique name per CA, so a certificate from another deployment is
+        // reported as an unknown issuer rather than a bad signature.
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let ca = Self::generate(&format!("OMEGA deployment CA {}", &id[..12]))?;
         write_atomic(&key, ca.issuer.key().serialize_pem().as_bytes(), true)?;
         write_atomic(&cert, ca.cert_pem.as_bytes(), false)?;
         tracing::info!(dir = %dir.display(), "created a certificate authority");
@@ -270,11 +269,10 @@ impl Ca {
                 path: cert_path.clone(),
                 what: "no certificate in the file".into(),
             })?;
-        let issuer =
-            Issuer::from_ca_cert_der(&cert_der, key).map_err(|e| CertError::Invalid {
-                path: cert_path.clone(),
-                what: format!("not a CA certificate: {e}"),
-            })?;
+        let issuer = Issuer::from_ca_cert_der(&cert_der, key).map_err(|e| CertError::Invalid {
+            path: cert_path.clone(),
+            what: format!("not a CA certificate: {e}"),
+        })?;
         Ok(Self {
             issuer,
             cert_pem,
@@ -475,7 +473,9 @@ mod tests {
         assert!(matches!(Ca::create(dir.path()), Err(CertError::Exists(_))));
         let loaded = Ca::load(dir.path()).unwrap();
         assert_eq!(loaded.cert_pem(), ca.cert_pem());
-        let issued = loaded.issue_server("context", "0", &["localhost", "127.0.0.1"]).unwrap();
+        let issued = loaded
+            .issue_server("context", "0", &["localhost", "127.0.0.1"])
+            .unwrap();
         let id = Identity::from_cert(&issued.cert_der).unwrap();
         assert_eq!(id.role, "context");
         assert_eq!(id.tenants, TenantGrant::All);
@@ -483,7 +483,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(Ca::key_path(dir.path())).unwrap().permissions().mode();
+            let mode = std::fs::metadata(Ca::key_path(dir.path()))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "CA key must not be group/world readable");
         }
     }
@@ -494,12 +497,19 @@ mod tests {
         let first = dev_ca(dir.path(), &["context", "audit"]).unwrap();
         let pem = std::fs::read(&first.roles["context"].cert).unwrap();
         let again = dev_ca(dir.path(), &["context", "audit"]).unwrap();
-        assert_eq!(std::fs::read(&again.roles["context"].cert).unwrap(), pem, "reused");
+        assert_eq!(
+            std::fs::read(&again.roles["context"].cert).unwrap(),
+            pem,
+            "reused"
+        );
         // An expiring certificate is reissued.
         let ca = Ca::load(&first.dir).unwrap();
         let mut spec = CertSpec::server("context", "0", DEV_NAMES).unwrap();
         spec.not_after = Some(SystemTime::now() + Duration::from_secs(3600));
-        ca.issue(&spec).unwrap().write(&first.dir, "context").unwrap();
+        ca.issue(&spec)
+            .unwrap()
+            .write(&first.dir, "context")
+            .unwrap();
         let renewed = dev_ca(dir.path(), &["context"]).unwrap();
         let new_pem = std::fs::read(&renewed.roles["context"].cert).unwrap();
         assert_ne!(new_pem, pem);

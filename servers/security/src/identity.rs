@@ -44,7 +44,9 @@ pub enum IdentityError {
     #[error("the certificate cannot be parsed: {0}")]
     Unparseable(String),
     /// No `spiffe://omega.local/...` URI SAN.
-    #[error("the certificate has no `spiffe://{TRUST_DOMAIN}/role/<role>/instance/<instance>` URI SAN")]
+    #[error(
+        "the certificate has no `spiffe://{TRUST_DOMAIN}/role/<role>/instance/<instance>` URI SAN"
+    )]
     NoSpiffeId,
     /// More than one SPIFFE URI SAN.
     #[error("the certificate has more than one SPIFFE URI SAN")]
@@ -117,7 +119,9 @@ impl Identity {
     }
 
     /// Parses an identity from certificate URI SANs.
-    pub fn from_uri_sans<'a>(uris: impl IntoIterator<Item = &'a str>) -> Result<Self, IdentityError> {
+    pub fn from_uri_sans<'a>(
+        uris: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, IdentityError> {
         let prefix = format!("spiffe://{TRUST_DOMAIN}/");
         let mut spiffe = None;
         let mut all = false;
@@ -247,7 +251,10 @@ mod tests {
             IdentityError::Malformed(..)
         ));
         assert!(matches!(
-            err(&["spiffe://omega.local/role/a/instance/b", "urn:omega:tenant:Bad!"]),
+            err(&[
+                "spiffe://omega.local/role/a/instance/b",
+                "urn:omega:tenant:Bad!"
+            ]),
             IdentityError::Malformed(..)
         ));
     }

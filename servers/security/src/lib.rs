@@ -28,11 +28,12 @@ pub mod token;
 
 pub use certs::{Ca, CertKind, CertSpec, DevPki, IssuedCert};
 pub use identity::{Identity, IdentityError, PeerIdentity, TRUST_DOMAIN};
-
-
+pub use layer::{IdentityLayer, IdentityService, ResourceServer};
+pub use policy::{Policy, PolicyConfig};
+pub use secrets::{Secret, SecretError, SecretSource};
 
 pub use tls::{ClientAuth, ReloadingClientConfig, ReloadingServerConfig, TlsError, TlsFiles};
-
+pub use token::{Claims, TokenError, TokenKey, TokenKind};
 
 /// Installs nothing global: every configuration in this crate names the ring
 /// provider explicitly, so no process-wide default provider is needed.

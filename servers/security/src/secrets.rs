@@ -12,7 +12,9 @@ mod azure;
 mod http;
 mod keyvault;
 
-pub use azure::{AccessToken, ManagedIdentity, TokenCredential, WorkloadIdentity, credential_from_env};
+pub use azure::{
+    AccessToken, ManagedIdentity, TokenCredential, WorkloadIdentity, credential_from_env,
+};
 pub use keyvault::KeyVault;
 
 /// A boxed future (keeps [`SecretSource`] usable as `dyn`).
@@ -129,7 +131,11 @@ impl EnvSecrets {
 
     /// The variable `name` is read from.
     pub fn var_name(&self, name: &str) -> String {
-        format!("{}{}", self.prefix, name.to_ascii_uppercase().replace('-', "_"))
+        format!(
+            "{}{}",
+            self.prefix,
+            name.to_ascii_uppercase().replace('-', "_")
+        )
     }
 }
 
@@ -233,13 +239,30 @@ mod tests {
         std::fs::write(dir.path().join("db-password"), "hunter2\n").unwrap();
         let files = FileSecrets::new(dir.path());
         assert_eq!(files.get("db-password").await.unwrap().expose(), b"hunter2");
-        assert!(matches!(files.get("nope").await, Err(SecretError::NotFound { .. })));
-        assert!(matches!(files.get("../etc/passwd").await, Err(SecretError::InvalidName(_))));
+        assert!(matches!(
+            files.get("nope").await,
+            Err(SecretError::NotFound { .. })
+        ));
+        assert!(matches!(
+            files.get("../etc/passwd").await,
+            Err(SecretError::InvalidName(_))
+        ));
 
         let env = EnvSecrets::new("OMEGA_SECURITY_UNIT_TEST_");
-        assert_eq!(env.var_name("db-password"), "OMEGA_SECURITY_UNIT_TEST_DB_PASSWORD");
+        assert_eq!(
+            env.var_name("db-password"),
+            "OMEGA_SECURITY_UNIT_TEST_DB_PASSWORD"
+        );
         let chain = Chain::new(vec![Arc::new(env), Arc::new(files)]);
-        assert_eq!(chain.get("db-password").await.unwrap().expose_str().unwrap(), "hunter2");
+        assert_eq!(
+            chain
+                .get("db-password")
+                .await
+                .unwrap()
+                .expose_str()
+                .unwrap(),
+            "hunter2"
+        );
         match chain.get("absent").await {
             Err(SecretError::NotFound { source_name, .. }) => {
                 assert!(source_name.contains("environment") && source_name.contains("directory"))

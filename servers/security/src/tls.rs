@@ -122,8 +122,8 @@ pub fn server_config(
     auth: ClientAuth,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = crate::provider();
-    let builder =
-        ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
     let builder = match auth {
         ClientAuth::None => builder.with_no_client_auth(),
         ClientAuth::Required | ClientAuth::Optional => {
@@ -228,7 +228,9 @@ pub type ReloadingClientConfig = Reloading<ClientConfig>;
 
 impl<C> std::fmt::Debug for Reloading<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reloading").field("paths", &self.paths).finish()
+        f.debug_struct("Reloading")
+            .field("paths", &self.paths)
+            .finish()
     }
 }
 
@@ -246,7 +248,10 @@ pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
 
 impl<C: Send + Sync + 'static> Reloading<C> {
     fn new(paths: Vec<PathBuf>, build: Build<C>) -> Result<Arc<Self>, TlsError> {
-        let bytes = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+        let bytes = paths
+            .iter()
+            .map(|p| read(p))
+            .collect::<Result<Vec<_>, _>>()?;
         let config = build(&bytes)?;
         Ok(Arc::new(Self {
             fingerprint: Mutex::new(fingerprint(&bytes)),
@@ -285,7 +290,11 @@ impl<C: Send + Sync + 'static> Reloading<C> {
 
     /// Polls the files every `every` until `cancel` fires or the last
     /// reference to `self` is dropped.
-    pub fn watch(self: &Arc<Self>, every: Duration, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
+    pub fn watch(
+        self: &Arc<Self>,
+        every: Duration,
+        cancel: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let weak: Weak<Self> = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -300,9 +309,13 @@ impl<C: Send + Sync + 'static> Reloading<C> {
                 // File reads and key parsing are blocking work.
                 let result = tokio::task::spawn_blocking(move || this2.reload_if_changed()).await;
                 match result {
-                    Ok(Ok(true)) => tracing::info!(files = ?this.paths, "TLS certificates reloaded"),
+                    Ok(Ok(true)) => {
+                        tracing::info!(files = ?this.paths, "TLS certificates reloaded")
+                    }
                     Ok(Ok(false)) => {}
-                    Ok(Err(e)) => tracing::warn!(error = %e, "TLS certificates changed but cannot be loaded; keeping the previous ones"),
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "TLS certificates changed but cannot be loaded; keeping the previous ones")
+                    }
                     Err(e) => tracing::warn!(error = %e, "TLS reload task failed"),
                 }
             }
@@ -325,7 +338,10 @@ impl Reloading<ClientConfig> {
     /// A reloading client configuration presenting `files.cert`.
     pub fn client(files: TlsFiles) -> Result<Arc<Self>, TlsError> {
         let paths = vec![files.ca.clone(), files.cert.clone(), files.key.clone()];
-        Self::new(paths, Box::new(move |bytes| client_from_bytes(&files, true, bytes)))
+        Self::new(
+            paths,
+            Box::new(move |bytes| client_from_bytes(&files, true, bytes)),
+        )
     }
 
     /// A reloading client configuration that only trusts `ca` (bearer-token clients).
@@ -335,7 +351,10 @@ impl Reloading<ClientConfig> {
             key: PathBuf::new(),
             ca: ca.clone(),
         };
-        Self::new(vec![ca], Box::new(move |bytes| client_from_bytes(&files, false, bytes)))
+        Self::new(
+            vec![ca],
+            Box::new(move |bytes| client_from_bytes(&files, false, bytes)),
+        )
     }
 }
 

@@ -116,7 +116,13 @@ fn now_secs() -> i64 {
 
 impl Claims {
     /// Claims for `sub` valid for `ttl` from now.
-    pub fn new(sub: &str, kind: TokenKind, tenants: &TenantGrant, aud: &str, ttl: Duration) -> Self {
+    pub fn new(
+        sub: &str,
+        kind: TokenKind,
+        tenants: &TenantGrant,
+        aud: &str,
+        ttl: Duration,
+    ) -> Self {
         let iat = now_secs();
         Self {
             sub: sub.to_owned(),
@@ -138,7 +144,11 @@ impl Claims {
         }
         self.tenants
             .iter()
-            .map(|t| TenantId::parse(t).map_err(|_| TokenError::Malformed("a tenant in `tenants` is not a valid tenant id")))
+            .map(|t| {
+                TenantId::parse(t).map_err(|_| {
+                    TokenError::Malformed("a tenant in `tenants` is not a valid tenant id")
+                })
+            })
             .collect::<Result<Vec<_>, _>>()
             .map(TenantGrant::Only)
     }
@@ -230,7 +240,9 @@ impl TokenError {
             TokenError::Expired(_) => "request a new token (`omega token issue`)",
             TokenError::TenantForbidden(_) => "use a token issued for this tenant",
             TokenError::WeakKey(_) => "configure a longer token signing key",
-            _ => "send `Authorization: Bearer <token>` with a token issued by this deployment (`omega token issue`)",
+            _ => {
+                "send `Authorization: Bearer <token>` with a token issued by this deployment (`omega token issue`)"
+            }
         };
         OmegaError::new(self.code(), self.to_string())
             .with_hint(hint)
@@ -261,26 +273,46 @@ pub fn verify(key: &TokenKey, token: &str, audience: &str) -> Result<Claims, Tok
 }
 
 /// Verifies `token` for `audience` at `now` (Unix seconds).
-pub fn verify_at(key: &TokenKey, token: &str, audience: &str, now: i64) -> Result<Claims, TokenError> {
+pub fn verify_at(
+    key: &TokenKey,
+    token: &str,
+    audience: &str,
+    now: i64,
+) -> Result<Claims, TokenError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(TokenError::Malformed("expected three base64url parts separated by '.'"));
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::Malformed(
+            "expected three base64url parts separated by '.'",
+        ));
     };
-    let header = B64.decode(h).map_err(|_| TokenError::Malformed("the header is not base64url"))?;
-    let header: Header = serde_json::from_slice(&header).map_err(|_| TokenError::Malformed("the header is not a JSON object with `alg`"))?;
+    let header = B64
+        .decode(h)
+        .map_err(|_| TokenError::Malformed("the header is not base64url"))?;
+    let header: Header = serde_json::from_slice(&header)
+        .map_err(|_| TokenError::Malformed("the header is not a JSON object with `alg`"))?;
     if header.alg != "HS256" {
         return Err(TokenError::Malformed("only `alg: HS256` is accepted"));
     }
-    let sig = B64.decode(s).map_err(|_| TokenError::Malformed("the signature is not base64url"))?;
+    let sig = B64
+        .decode(s)
+        .map_err(|_| TokenError::Malformed("the signature is not base64url"))?;
     let mut mac = key.mac();
     mac.update(h.as_bytes());
     mac.update(b".");
     mac.update(p.as_bytes());
     // Constant-time comparison.
-    mac.verify_slice(&sig).map_err(|_| TokenError::BadSignature)?;
-    let payload = B64.decode(p).map_err(|_| TokenError::Malformed("the payload is not base64url"))?;
-    let claims: Claims = serde_json::from_slice(&payload)
-        .map_err(|_| TokenError::Malformed("the payload lacks a required claim (sub, kind, tenants, aud, iat, exp)"))?;
+    mac.verify_slice(&sig)
+        .map_err(|_| TokenError::BadSignature)?;
+    let payload = B64
+        .decode(p)
+        .map_err(|_| TokenError::Malformed("the payload is not base64url"))?;
+    let claims: Claims = serde_json::from_slice(&payload).map_err(|_| {
+        TokenError::Malformed(
+            "the payload lacks a required claim (sub, kind, tenants, aud, iat, exp)",
+        )
+    })?;
     if claims.exp + LEEWAY_SECS < now {
         return Err(TokenError::Expired(claims.exp));
     }
@@ -308,7 +340,13 @@ mod tests {
 
     #[test]
     fn round_trip_and_caller() {
-        let claims = Claims::new("emp-1f3a", TokenKind::Employee, &acme(), "omega", Duration::from_secs(60));
+        let claims = Claims::new(
+            "emp-1f3a",
+            TokenKind::Employee,
+            &acme(),
+            "omega",
+            Duration::from_secs(60),
+        );
         let tok = issue(&key(), &claims);
         let back = verify(&key(), &tok, "omega").unwrap();
         assert_eq!(back, claims);
@@ -321,7 +359,13 @@ mod tests {
     #[test]
     fn each_failure_is_distinct() {
         let k = key();
-        let claims = Claims::new("s", TokenKind::Service, &acme(), "omega", Duration::from_secs(60));
+        let claims = Claims::new(
+            "s",
+            TokenKind::Service,
+            &acme(),
+            "omega",
+            Duration::from_secs(60),
+        );
         let tok = issue(&k, &claims);
         let reason = |r: Result<Claims, TokenError>| r.unwrap_err().reason();
         assert_eq!(reason(verify(&k, "abc", "omega")), "malformed");
@@ -329,23 +373,38 @@ mod tests {
         let other = TokenKey::new(vec![8u8; 32]).unwrap();
         assert_eq!(reason(verify(&other, &tok, "omega")), "bad_signature");
         assert_eq!(reason(verify(&k, &tok, "elsewhere")), "wrong_audience");
-        assert_eq!(reason(verify_at(&k, &tok, "omega", claims.exp + LEEWAY_SECS + 1)), "expired");
+        assert_eq!(
+            reason(verify_at(&k, &tok, "omega", claims.exp + LEEWAY_SECS + 1)),
+            "expired"
+        );
         assert!(verify_at(&k, &tok, "omega", claims.exp + LEEWAY_SECS).is_ok());
         // Tampered payload: signature no longer matches.
         let mut parts: Vec<String> = tok.split('.').map(str::to_owned).collect();
         let mut forged = claims.clone();
         forged.tenants = vec!["*".into()];
         parts[1] = B64.encode(serde_json::to_vec(&forged).unwrap());
-        assert_eq!(reason(verify(&k, &parts.join("."), "omega")), "bad_signature");
+        assert_eq!(
+            reason(verify(&k, &parts.join("."), "omega")),
+            "bad_signature"
+        );
         // alg none is refused even with an empty signature.
         let none = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), parts[1]);
         assert_eq!(reason(verify(&k, &none, "omega")), "malformed");
         let globex = TenantId::parse("globex").unwrap();
         let err = claims.require_tenant(&globex).unwrap_err();
         assert_eq!(err.code(), ErrorCode::TENANT_FORBIDDEN);
-        assert_eq!(err.to_omega().data.extra.unwrap()["reason"], "tenant_forbidden");
-        assert_eq!(TokenError::Missing.to_omega().code, ErrorCode::UNAUTHENTICATED);
-        assert!(matches!(TokenKey::new(vec![1u8; 8]), Err(TokenError::WeakKey(8))));
+        assert_eq!(
+            err.to_omega().data.extra.unwrap()["reason"],
+            "tenant_forbidden"
+        );
+        assert_eq!(
+            TokenError::Missing.to_omega().code,
+            ErrorCode::UNAUTHENTICATED
+        );
+        assert!(matches!(
+            TokenKey::new(vec![1u8; 8]),
+            Err(TokenError::WeakKey(8))
+        ));
         assert_eq!(format!("{k:?}"), "TokenKey(<redacted>)");
     }
 }

@@ -49,7 +49,10 @@ fn token_from(v: &Value) -> Result<AccessToken, SecretError> {
     let token = v["access_token"]
         .as_str()
         .ok_or_else(|| SecretError::Credential("the token response has no access_token".into()))?;
-    let num = |v: &Value| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()));
+    let num = |v: &Value| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    };
     let expires_at = if let Some(on) = num(&v["expires_on"]) {
         UNIX_EPOCH + Duration::from_secs(on)
     } else if let Some(ins) = num(&v["expires_in"]) {
@@ -95,7 +98,11 @@ impl ManagedIdentity {
 impl TokenCredential for ManagedIdentity {
     fn token<'a>(&'a self, resource: &'a str) -> BoxFuture<'a, Result<AccessToken, SecretError>> {
         Box::pin(async move {
-            let mut url = format!("{}?api-version=2018-02-01&resource={}", self.endpoint, pct(resource));
+            let mut url = format!(
+                "{}?api-version=2018-02-01&resource={}",
+                self.endpoint,
+                pct(resource)
+            );
             if let Some(id) = &self.client_id {
                 url.push_str(&format!("&client_id={}", pct(id)));
             }
@@ -163,19 +170,27 @@ impl WorkloadIdentity {
         };
         let authority = std::env::var("AZURE_AUTHORITY_HOST")
             .unwrap_or_else(|_| "https://login.microsoftonline.com/".into());
-        Self::new(authority, var("AZURE_TENANT_ID")?, var("AZURE_CLIENT_ID")?, file, None).map(Some)
+        Self::new(
+            authority,
+            var("AZURE_TENANT_ID")?,
+            var("AZURE_CLIENT_ID")?,
+            file,
+            None,
+        )
+        .map(Some)
     }
 }
 
 impl TokenCredential for WorkloadIdentity {
     fn token<'a>(&'a self, resource: &'a str) -> BoxFuture<'a, Result<AccessToken, SecretError>> {
         Box::pin(async move {
-            let assertion = tokio::fs::read_to_string(&self.token_file)
-                .await
-                .map_err(|source| SecretError::Io {
-                    path: self.token_file.clone(),
-                    source,
-                })?;
+            let assertion =
+                tokio::fs::read_to_string(&self.token_file)
+                    .await
+                    .map_err(|source| SecretError::Io {
+                        path: self.token_file.clone(),
+                        source,
+                    })?;
             let scope = format!("{}/.default", resource.trim_end_matches('/'));
             let body = form(&[
                 ("client_id", &self.client_id),
@@ -187,9 +202,16 @@ impl TokenCredential for WorkloadIdentity {
                 ),
                 ("client_assertion", assertion.trim()),
             ]);
-            let url = format!("{}{}/oauth2/v2.0/token", self.authority, pct(&self.tenant_id));
+            let url = format!(
+                "{}{}/oauth2/v2.0/token",
+                self.authority,
+                pct(&self.tenant_id)
+            );
             let req = Request::post(url)
-                .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(
+                    http::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
                 .body(Full::new(Bytes::from(body)))
                 .map_err(|e| SecretError::Credential(e.to_string()))?;
             let (status, _, body) = self.http.send(req).await?;
@@ -212,5 +234,7 @@ pub fn credential_from_env() -> Result<Arc<dyn TokenCredential>, SecretError> {
     if let Some(w) = WorkloadIdentity::from_env()? {
         return Ok(Arc::new(w));
     }
-    Ok(Arc::new(ManagedIdentity::new(std::env::var("AZURE_CLIENT_ID").ok())?))
+    Ok(Arc::new(ManagedIdentity::new(
+        std::env::var("AZURE_CLIENT_ID").ok(),
+    )?))
 }

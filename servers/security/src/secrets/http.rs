@@ -40,7 +40,12 @@ impl Http {
     pub(crate) fn new(tls: Option<Arc<rustls::ClientConfig>>) -> Result<Self, SecretError> {
         let builder = hyper_rustls::HttpsConnectorBuilder::new();
         let builder = match tls {
-            Some(cfg) => builder.with_tls_config((*cfg).clone()),
+            Some(cfg) => {
+                // The connector sets ALPN itself.
+                let mut cfg = (*cfg).clone();
+                cfg.alpn_protocols.clear();
+                builder.with_tls_config(cfg)
+            }
             None => builder
                 .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
                 .map_err(|e| SecretError::Unavailable(format!("TLS setup: {e}")))?,
@@ -135,17 +140,31 @@ mod tests {
     #[test]
     fn form_encoding() {
         assert_eq!(
-            form(&[("scope", "https://vault.azure.net/.default"), ("a b", "x&y")]),
+            form(&[
+                ("scope", "https://vault.azure.net/.default"),
+                ("a b", "x&y")
+            ]),
             "scope=https%3A%2F%2Fvault.azure.net%2F.default&a%20b=x%26y"
         );
-        assert_eq!(error_message(br#"{"error":{"code":"SecretNotFound","message":"gone"}}"#), "gone");
-        assert_eq!(error_message(br#"{"error":"invalid_client","error_description":"bad"}"#), "bad");
+        assert_eq!(
+            error_message(br#"{"error":{"code":"SecretNotFound","message":"gone"}}"#),
+            "gone"
+        );
+        assert_eq!(
+            error_message(br#"{"error":"invalid_client","error_description":"bad"}"#),
+            "bad"
+        );
     }
 
     #[tokio::test]
     async fn refuses_plain_http_off_host() {
         let http = Http::new(None).unwrap();
-        let req = Request::get("http://example.com/x").body(Full::default()).unwrap();
-        assert!(matches!(http.send(req).await, Err(SecretError::Protocol(_))));
+        let req = Request::get("http://example.com/x")
+            .body(Full::default())
+            .unwrap();
+        assert!(matches!(
+            http.send(req).await,
+            Err(SecretError::Protocol(_))
+        ));
     }
 }

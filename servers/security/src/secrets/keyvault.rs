@@ -33,7 +33,9 @@ pub struct KeyVault {
 
 impl std::fmt::Debug for KeyVault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyVault").field("vault", &self.vault).finish()
+        f.debug_struct("KeyVault")
+            .field("vault", &self.vault)
+            .finish()
     }
 }
 
@@ -71,8 +73,9 @@ impl KeyVault {
         let url = format!("{}/secrets/{name}?api-version={API_VERSION}", self.vault);
         let mut auth = b"Bearer ".to_vec();
         auth.extend_from_slice(token.expose());
-        let mut value = http::HeaderValue::from_bytes(&auth)
-            .map_err(|_| SecretError::Credential("the access token is not a valid header value".into()))?;
+        let mut value = http::HeaderValue::from_bytes(&auth).map_err(|_| {
+            SecretError::Credential("the access token is not a valid header value".into())
+        })?;
         value.set_sensitive(true);
         let req = Request::get(url)
             .header(http::header::AUTHORIZATION, value)
@@ -111,7 +114,10 @@ impl SecretSource for KeyVault {
                 }),
                 StatusCode::UNAUTHORIZED => Err(SecretError::Unauthorized(error_message(&body))),
                 StatusCode::FORBIDDEN => Err(SecretError::Forbidden(error_message(&body))),
-                s => Err(SecretError::Unavailable(format!("Key Vault answered {s}: {}", error_message(&body)))),
+                s => Err(SecretError::Unavailable(format!(
+                    "Key Vault answered {s}: {}",
+                    error_message(&body)
+                ))),
             }
         })
     }
