@@ -227,6 +227,10 @@ fn pod_spec(
             "env": [
                 {"name": "OMEGA_ROLE", "value": role},
                 {"name": "OMEGA_PORT", "value": port.to_string()},
+                {"name": "OMEGA_HOST", "value": "0.0.0.0"},
+                // In-cluster traffic is protected by mTLS and network policies;
+                // the Host check guards workstations against DNS rebinding.
+                {"name": "OMEGA_ALLOWED_HOSTS", "value": "*"},
                 {"name": "OMEGA_TLS_DIR", "value": "/etc/omega/tls"},
                 {"name": "OMEGA_SECRETS_DIR", "value": "/mnt/secrets-store"},
                 {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": deploy.otel_endpoint},

@@ -44,6 +44,8 @@ fn app(
                     "env": [
                         {"name": "OMEGA_ROLE", "value": name},
                         {"name": "OMEGA_PORT", "value": port.to_string()},
+                        {"name": "OMEGA_HOST", "value": "0.0.0.0"},
+                        {"name": "OMEGA_ALLOWED_HOSTS", "value": "*"},
                         {"name": "AZURE_CLIENT_ID", "value": deploy.azure.workload_identity_client_id},
                         {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": deploy.otel_endpoint},
                         {"name": "OTEL_SERVICE_NAME", "value": format!("omega-{name}")},

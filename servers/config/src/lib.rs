@@ -37,6 +37,37 @@ pub struct OmegaConfig {
     pub teams: TeamsConfig,
     /// How `omega deploy render` lays the deployment out on Azure, and its prices.
     pub deploy: deploy::DeployConfig,
+    /// Settings of every role's HTTP listener.
+    pub server: ServerSettings,
+}
+
+/// Settings of every role's HTTP listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Accepted `Host` header values (protection against DNS rebinding for
+    /// servers on a workstation). `["*"]` disables the check, for
+    /// deployments behind mTLS and network policies.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+        }
+    }
+}
+
+impl ServerSettings {
+    /// The host list for the MCP transport: empty means "do not check".
+    pub fn effective_allowed_hosts(&self) -> Vec<String> {
+        if self.allowed_hosts.iter().any(|h| h == "*") {
+            Vec::new()
+        } else {
+            self.allowed_hosts.clone()
+        }
+    }
 }
 
 /// One tenant (an MSP customer).
@@ -81,6 +112,7 @@ impl Default for OmegaConfig {
             agent_registry: AgentRegistryConfig::default(),
             teams: TeamsConfig::default(),
             deploy: deploy::DeployConfig::default(),
+            server: ServerSettings::default(),
         }
     }
 }

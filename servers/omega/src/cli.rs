@@ -145,12 +145,16 @@ pub struct ServeArgs {
     /// The role to run.
     #[arg(value_enum)]
     pub role: RoleArg,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// Address to listen on (0.0.0.0 in a container).
+    #[arg(long, env = "OMEGA_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Port to listen on (0 picks a free port).
-    #[arg(long, default_value_t = 7700)]
+    #[arg(long, env = "OMEGA_PORT", default_value_t = 7700)]
     pub port: u16,
+    /// Accepted Host headers, comma-separated; `*` disables the check.
+    /// Overrides `server.allowedHosts` from the configuration.
+    #[arg(long, env = "OMEGA_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// Roles `omega serve` can run.
@@ -176,10 +180,15 @@ impl From<RoleArg> for Role {
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => omega_config::OmegaConfig::load(path)?,
         None => omega_config::OmegaConfig::default(),
     };
+    if let Command::Serve(args) = &cli.command
+        && !args.allowed_hosts.is_empty()
+    {
+        config.server.allowed_hosts = args.allowed_hosts.clone();
+    }
     match cli.command {
         Command::Up(args) => {
             up::up(config, cli.data_dir, args.host, args.port_base, Role::ALL).await

@@ -87,6 +87,7 @@ pub fn build(
     let policy = TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone()));
     let mcp = McpOptions {
         max_request_bytes: config.limits.max_request_bytes,
+        allowed_hosts: config.server.effective_allowed_hosts(),
         ..McpOptions::default()
     };
     match role {
