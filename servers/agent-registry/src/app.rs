@@ -70,7 +70,7 @@ async fn own_card(headers: HeaderMap) -> Response {
         "supportedInterfaces": [{
             "url": format!("http://{host}/mcp"),
             "protocolBinding": "MCP",
-            "protocolVersion": "2025-11-25",
+            "protocolVersion": omega_protocol::agent_card::A2A_PROTOCOL_VERSION,
         }],
         "capabilities": {"streaming": false, "pushNotifications": false},
         "defaultInputModes": ["application/json"],

@@ -50,6 +50,10 @@ pub enum Command {
     /// Train or evaluate the embedded ticket classifier.
     #[command(subcommand)]
     Classifier(ClassifierCommand),
+    /// Check whether a server or agent can join an OMEGA federation: prints a
+    /// report citing requirement ids (conformance/REQUIREMENTS.md) and can
+    /// write JUnit XML. Exit code 0 when every check passes.
+    Conformance(omega_conformance::CheckArgs),
 }
 
 /// `omega classifier` subcommands.
@@ -205,6 +209,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Deploy(cmd) => deploy(config, cmd),
         Command::Classifier(cmd) => classifier(&cli.data_dir, cmd),
+        Command::Conformance(args) => match omega_conformance::run_check(args).await {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
         Command::Audit(AuditCommand::Verify { dir }) => {
             let dir = dir.unwrap_or_else(|| cli.data_dir.join("audit"));
             let report = omega_audit::verify_dir(&dir)?;
