@@ -1,0 +1,1 @@
+//! The learning experiment (placeholder, filled below).
