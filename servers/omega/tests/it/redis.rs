@@ -1,8 +1,7 @@
 //! The context server on Redis: the real server at 6379, plus private
 //! redis-server processes for start-up and mid-run failures.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use omega::roles::Role;
@@ -10,6 +9,8 @@ use omega_client::{ContextClient, McpClient};
 use omega_config::{KvBackend, OmegaConfig};
 use omega_protocol::{ErrorCode, TenantId};
 use serde_json::json;
+
+use omega_testkit::{RedisProcess, free_port};
 
 use crate::harness::{Harness, get_json};
 
@@ -19,51 +20,6 @@ fn redis_config(url: &str) -> OmegaConfig {
         url: url.to_owned(),
     };
     config
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct RedisProcess(Child);
-
-impl RedisProcess {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed by scripts/test");
-        let mut process = Self(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return process;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = process.0.kill();
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[tokio::test]

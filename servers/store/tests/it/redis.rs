@@ -2,61 +2,15 @@
 //! private `redis-server` processes this test starts and kills to check
 //! start-up and mid-run failures.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use omega_store::{KvStore, RedisKv, RedisKvConfig, StoreError};
 
+use omega_testkit::{RedisProcess, free_port};
+
 use crate::tenant;
 
 const SHARED: &str = "redis://127.0.0.1:6379/";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct RedisProcess(Child);
-
-impl RedisProcess {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (scripts/test installs it)");
-        let mut process = Self(child);
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return process;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = process.0.kill();
-        panic!("redis-server did not start on port {port}");
-    }
-}
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn values_ttls_and_scoped_purge_on_real_redis() {
