@@ -135,7 +135,7 @@ pub enum DeployCommand {
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, env = "OMEGA_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// First port: roles listen on consecutive ports from here
     /// (context, agent-registry, mcp-registry). 0 picks free ports.
