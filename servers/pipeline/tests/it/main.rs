@@ -5,6 +5,7 @@
 mod crash;
 mod e2e;
 mod ingest;
+mod redis;
 mod scaling;
 
 use std::collections::HashMap;
