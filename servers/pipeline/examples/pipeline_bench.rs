@@ -158,11 +158,14 @@ async fn main() -> anyhow::Result<()> {
         redis_key_prefix: prefix.clone(),
         ..PipelineConfig::default()
     };
-    let mut teams = TeamsConfig::default();
-    teams.queue_backend = match args.backend.as_str() {
+    let queue_backend = match args.backend.as_str() {
         "embedded" => QueueBackend::Embedded,
         "redis" => QueueBackend::RedisStreams,
         other => anyhow::bail!("unknown backend {other}"),
+    };
+    let teams = TeamsConfig {
+        queue_backend,
+        ..TeamsConfig::default()
     };
     let queue = open_queue(&cfg, &teams, dir.path())
         .await
