@@ -16,6 +16,7 @@
 //! [`a2a`] serves any [`a2a::A2aAgent`] (an orchestrator-backed Titan with
 //! [`a2a::TitanAgent`], or a team) over the A2A 1.0 JSON-RPC binding.
 
+pub mod a2a;
 pub mod budget;
 pub mod config;
 mod orchestrator;

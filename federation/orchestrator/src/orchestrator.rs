@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use omega_protocol::{
     ChatMessage, ChatRole, DecidedBy, DeciderKind, ErrorCode, OmegaError, TenantId,
     TitanCallRequest, TitanCallResult, Usage,
 };
-use omega_titans::{Titan, Titans};
+use omega_titans::{Titan, TitanEvent, TitanStream, Titans};
 use serde::Serialize;
 use serde_json::json;
 use tracing::Instrument;
@@ -74,7 +75,7 @@ pub struct Classification {
 pub struct Orchestrator {
     pub(crate) titans: BTreeMap<String, Arc<dyn Titan>>,
     pub(crate) config: OrchestratorConfig,
-    pub(crate) ledger: UsageLedger,
+    pub(crate) ledger: Arc<UsageLedger>,
 }
 
 impl std::fmt::Debug for Orchestrator {
@@ -109,7 +110,7 @@ impl Orchestrator {
             .collect();
         let names: Vec<&str> = titans.keys().map(String::as_str).collect();
         config.validate(&names)?;
-        let ledger = UsageLedger::new(config.budgets.clone(), clock);
+        let ledger = Arc::new(UsageLedger::new(config.budgets.clone(), clock));
         Ok(Self {
             titans,
             config,
@@ -128,7 +129,9 @@ impl Orchestrator {
 
     /// Adds a callback told about every recorded call (for metrics).
     pub fn add_usage_sink(&mut self, sink: UsageSink) {
-        self.ledger.add_sink(sink);
+        Arc::get_mut(&mut self.ledger)
+            .expect("sinks are added before the orchestrator is shared")
+            .add_sink(sink);
     }
 
     /// The usage ledger.
@@ -172,18 +175,7 @@ impl Orchestrator {
         tenant: &TenantId,
         req: TitanCallRequest,
     ) -> Result<Orchestrated, OmegaError> {
-        if &req.tenant != tenant {
-            return Err(OmegaError::new(
-                ErrorCode::TENANT_FORBIDDEN,
-                format!(
-                    "the request is for tenant {} but the call is made for tenant {tenant}",
-                    req.tenant
-                ),
-            )
-            .with_field("tenant")
-            .with_hint("send the request for the caller's own tenant"));
-        }
-        req.validate()?;
+        check_request(tenant, &req)?;
         let strategy = match req.titan.as_deref() {
             Some(name) => {
                 if !self.titans.contains_key(name) {
@@ -220,6 +212,59 @@ impl Orchestrator {
         }
         .instrument(span)
         .await
+    }
+
+    /// Streams the answer of the Titan `req` names (budget checked, usage
+    /// recorded when the stream completes). Without a named Titan the
+    /// strategy of `task_type` answers whole and the stream has one text
+    /// delta and the completion.
+    pub async fn stream(
+        &self,
+        task_type: &str,
+        tenant: &TenantId,
+        req: TitanCallRequest,
+    ) -> Result<TitanStream, OmegaError> {
+        check_request(tenant, &req)?;
+        let Some(name) = req.titan.clone() else {
+            let out = self.call(task_type, tenant, req).await?;
+            let text = out.result.message.content.clone();
+            return Ok(futures::stream::iter([
+                Ok(TitanEvent::TextDelta { text }),
+                Ok(TitanEvent::Completed(out.result)),
+            ])
+            .boxed());
+        };
+        let titan = self.titans.get(&name).ok_or_else(|| {
+            OmegaError::not_found(format!("no Titan named {name:?}"))
+                .with_field("titan")
+                .with_hint(format!(
+                    "use one of {:?}",
+                    self.titans.keys().collect::<Vec<_>>()
+                ))
+        })?;
+        self.ledger.check(tenant)?;
+        let stream = titan
+            .stream(&req)
+            .instrument(tracing::info_span!("titan.stream", titan = %name, tenant = %tenant))
+            .await
+            .map_err(|e| e.to_omega())?;
+        let ledger = self.ledger.clone();
+        let tenant = tenant.clone();
+        let task_type = task_type.to_owned();
+        Ok(stream
+            .inspect(move |ev| {
+                if let Ok(TitanEvent::Completed(r)) = ev {
+                    ledger.record(UsageRecord {
+                        at: ledger.now(),
+                        tenant: tenant.clone(),
+                        task_type: task_type.clone(),
+                        titan: r.titan.clone(),
+                        model: r.model.clone(),
+                        usage: r.usage,
+                    });
+                }
+            })
+            .boxed())
     }
 
     /// Classifies `text` for `tenant` with the strategy of the configured
@@ -387,4 +432,20 @@ pub(crate) fn all_failed(attempts: &[Attempt]) -> OmegaError {
     )
     .with_hint("check each Titan's cause; the call may succeed later or with other Titans")
     .with_extra(json!({"causes": causes}))
+}
+
+fn check_request(tenant: &TenantId, req: &TitanCallRequest) -> Result<(), OmegaError> {
+    if &req.tenant != tenant {
+        return Err(OmegaError::new(
+            ErrorCode::TENANT_FORBIDDEN,
+            format!(
+                "the request is for tenant {} but the call is made for tenant {tenant}",
+                req.tenant
+            ),
+        )
+        .with_field("tenant")
+        .with_hint("send the request for the caller's own tenant"));
+    }
+    req.validate()?;
+    Ok(())
 }
