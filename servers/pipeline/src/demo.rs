@@ -240,8 +240,10 @@ pub async fn run_demo(
     let mut results: HashMap<String, TriageResult> = HashMap::new();
     while results.len() < posted.len() && Instant::now() < deadline {
         for (_, id, _) in &posted {
+            // A triage abstention is not final: the classification team takes it next.
             if !results.contains_key(id)
                 && let Some(r) = pipeline.triage_result(tenant, id).await?
+                && !(r.category.abstained && r.decided_by.name == crate::TRIAGE_DECIDER)
             {
                 results.insert(id.clone(), r);
             }
