@@ -204,9 +204,15 @@ fn default_port() -> u16 {
 
 /// Container requests and limits, in Kubernetes quantity syntax.
 ///
-/// The defaults are sized from the idle resident set of an `omega serve`
-/// process (about 20-50 MB): a 64 MiB request leaves headroom over idle, a
-/// 256 MiB limit bounds a leak. Raise them for Titans that hold large prompts.
+/// The defaults are sized from measured memory: an idle `omega serve`
+/// process holds 11-13 MB resident (context 10.9 MB, agent registry 11.6 MB,
+/// MCP registry 13.2 MB; `omega up` with all three 16.2 MB; release build,
+/// measured with `scripts/bench foundation` and /proc/PID/status). A 64 MiB
+/// request leaves room for connection buffers and the in-memory vector index
+/// of a small tenant base; the 256 MiB limit bounds a leak. The context
+/// server's vector index costs about 1 KiB per stored memory (256 f32s plus
+/// payload), so raise its limit with the memory corpus (100k memories ≈
+/// 110 MB) and for Titans that hold large prompts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Resources {
