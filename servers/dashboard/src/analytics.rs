@@ -246,7 +246,14 @@ impl Analytics {
             }
             None => None,
         };
-        Ok(build(tenant, &items, triaged, &self.sla, bucket_minutes, Utc::now()))
+        Ok(build(
+            tenant,
+            &items,
+            triaged,
+            &self.sla,
+            bucket_minutes,
+            Utc::now(),
+        ))
     }
 }
 
@@ -413,7 +420,14 @@ mod tests {
         let mut d = item("d", "Access", Priority::P4, 10, now);
         d.status = ReviewStatus::Reviewed;
         d.reviewed_at = Some(now);
-        let r = build(&tenant, &[a, b, c, d], Some(10), &SlaTargets::default(), 60, now);
+        let r = build(
+            &tenant,
+            &[a, b, c, d],
+            Some(10),
+            &SlaTargets::default(),
+            60,
+            now,
+        );
         assert_eq!(r.total, 4);
         assert_eq!(r.by_category["Access"], 2);
         assert_eq!(r.by_category["Storage"], 1);

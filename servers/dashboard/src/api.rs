@@ -62,7 +62,10 @@ fn static_file(body: &'static str, content_type: &'static str) -> Response {
             "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     r
 }
 
@@ -80,7 +83,9 @@ async fn app_css() -> Response {
 
 /// The presented token: `Authorization: Bearer`, else the session cookie.
 fn token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
         && let Some(t) = v.strip_prefix("Bearer ")
     {
         return Some(t.trim().to_owned());
@@ -128,7 +133,11 @@ struct SignIn {
 async fn sign_in(State(d): State<Dashboard>, Json(body): Json<SignIn>) -> Response {
     match d.tokens().verify(&body.token) {
         Ok(emp) => {
-            let secure = if d.config().secure_cookie { "; Secure" } else { "" };
+            let secure = if d.config().secure_cookie {
+                "; Secure"
+            } else {
+                ""
+            };
             let cookie = format!(
                 "{COOKIE}={}; Path=/dashboard; HttpOnly; SameSite=Strict{secure}",
                 body.token.trim()
@@ -242,7 +251,10 @@ async fn act(
             format!(
                 "ticket `{id}` changed since you loaded it (now version {}, last change by {})",
                 current.version,
-                current.history.last().map_or("OMEGA", |h| h.employee.as_str())
+                current
+                    .history
+                    .last()
+                    .map_or("OMEGA", |h| h.employee.as_str())
             ),
         )
         .hint("review the current ticket and apply your change again")

@@ -208,7 +208,8 @@ mod tests {
         // Another tenant list with the old signature.
         let (head, sig) = tok.rsplit_once('.').unwrap();
         let _ = head;
-        let forged_claims = B64.encode(br#"{"sub":"alice","tenants":["acme","globex"],"exp":9999999999}"#);
+        let forged_claims =
+            B64.encode(br#"{"sub":"alice","tenants":["acme","globex"],"exp":9999999999}"#);
         let forged = format!("v1.{forged_claims}.{sig}");
         assert_eq!(t.verify(&forged), Err(TokenError::BadSignature));
         let other = HmacTokens::new(b"another-secret-of-16+".to_vec()).unwrap();

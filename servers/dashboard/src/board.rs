@@ -16,6 +16,7 @@ use omega_protocol::{DecidedBy, DeciderKind, Decision, Priority, TenantId};
 use omega_store::{DocStore, Scope};
 use serde::{Deserialize, Serialize};
 
+use crate::DashboardError;
 use crate::auth::Employee;
 use crate::events::EventHub;
 use crate::ops::Metrics;
@@ -24,7 +25,6 @@ use crate::types::{
     ActionRequest, ActivityEvent, Decided, EmployeeAction, HistoryEntry, ReviewItem, ReviewStatus,
     ReviewTicket,
 };
-use crate::DashboardError;
 
 /// The collection of review items (per tenant, id = ticket id).
 pub const TICKETS: &str = "dashboard-tickets";
@@ -173,7 +173,11 @@ impl Board {
     }
 
     /// Reads one item.
-    pub async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<ReviewItem>, DashboardError> {
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<ReviewItem>, DashboardError> {
         let doc = self.store.get_doc(&scope(tenant), TICKETS, id).await?;
         doc.map(|v| serde_json::from_value(v).map_err(|e| DashboardError::decode("item", e)))
             .transpose()
@@ -222,17 +226,20 @@ impl Board {
         let mut out = Vec::new();
         for t in tenants {
             let docs = match &filter.status {
-                Some(s) => self.store.find_docs(&scope(t), TICKETS, "status", s).await?,
+                Some(s) => {
+                    self.store
+                        .find_docs(&scope(t), TICKETS, "status", s)
+                        .await?
+                }
                 None => self.all_docs(t).await?,
             };
             for d in docs {
                 let item: ReviewItem = serde_json::from_value(d.body)
                     .map_err(|e| DashboardError::decode("item", e))?;
-                let keep = filter
-                    .priority
-                    .as_deref()
-                    .is_none_or(|p| item.triage.priority.value.map(Priority::as_str) == Some(p))
-                    && filter
+                let keep =
+                    filter.priority.as_deref().is_none_or(|p| {
+                        item.triage.priority.value.map(Priority::as_str) == Some(p)
+                    }) && filter
                         .category
                         .as_deref()
                         .is_none_or(|c| item.category() == Some(c));
@@ -241,7 +248,11 @@ impl Board {
                 }
             }
         }
-        out.sort_by(|a, b| b.received_at.cmp(&a.received_at).then(a.ticket_id.cmp(&b.ticket_id)));
+        out.sort_by(|a, b| {
+            b.received_at
+                .cmp(&a.received_at)
+                .then(a.ticket_id.cmp(&b.ticket_id))
+        });
         Ok(out)
     }
 
@@ -298,7 +309,11 @@ impl Board {
         });
         self.put(&item).await?;
         self.metrics.record(
-            if item.status == ReviewStatus::Resolved { "resolved" } else { "reviewed" },
+            if item.status == ReviewStatus::Resolved {
+                "resolved"
+            } else {
+                "reviewed"
+            },
             now,
         );
         self.announce(&item);
@@ -331,7 +346,8 @@ impl Board {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(attempt, error = %e, event = %event.id, "activity event not published yet");
-                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt)))
+                        .await;
                 }
             }
         }
@@ -385,7 +401,11 @@ impl Board {
                 item.triage.priority = decided_by_employee(*priority);
                 item.triage.decided_by = by_employee;
                 item.triage.decided_at = now;
-                Ok((format!("priority {from} → {}", priority.as_str()), false, None))
+                Ok((
+                    format!("priority {from} → {}", priority.as_str()),
+                    false,
+                    None,
+                ))
             }
             EmployeeAction::PickAction { index, description } => {
                 let Some(base) = item.triage.suggested_actions.get(*index) else {

@@ -77,8 +77,12 @@ impl ApiError {
 
     /// 401: no token, or one that is expired or invalid.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::UNAUTHENTICATED, message)
-            .hint("sign in again with your employee token")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::UNAUTHENTICATED,
+            message,
+        )
+        .hint("sign in again with your employee token")
     }
 
     /// 403: the employee may not see or change this tenant's tickets.

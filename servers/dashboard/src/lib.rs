@@ -62,8 +62,8 @@ pub use sources::{
 };
 pub use tools::analytics_tools;
 pub use types::{
-    ActionRequest, ActivityEvent, Decided, EmployeeAction, HistoryEntry, ReviewItem,
-    ReviewStatus, ReviewTicket, Suggestion,
+    ActionRequest, ActivityEvent, Decided, EmployeeAction, HistoryEntry, ReviewItem, ReviewStatus,
+    ReviewTicket, Suggestion,
 };
 pub use workers::{Running, TeamTimings};
 

@@ -153,7 +153,11 @@ pub fn accuracy(items: &[ReviewItem]) -> Vec<AccuracyPoint> {
 
 /// Cumulative cost of the workers in `series` up to `now_ms`: each step of
 /// each team runs `workers` for the time until its next step.
-pub fn cost(series: &BTreeMap<String, Vec<(u64, u32)>>, now_ms: u64, per_hour: f64) -> Vec<(u64, f64)> {
+pub fn cost(
+    series: &BTreeMap<String, Vec<(u64, u32)>>,
+    now_ms: u64,
+    per_hour: f64,
+) -> Vec<(u64, f64)> {
     // Every change point across teams, with the total workers after it.
     let mut points: Vec<(u64, &str, u32)> = series
         .iter()

@@ -210,7 +210,9 @@ impl ShadowTeam {
                 }),
             ));
         }
-        let picked = (ev.kind == "pickAction").then_some(ev.decided.action.as_ref()).flatten();
+        let picked = (ev.kind == "pickAction")
+            .then_some(ev.decided.action.as_ref())
+            .flatten();
         if let Some(action) = picked {
             let kind = serde_json::to_value(action.kind)
                 .ok()
@@ -226,7 +228,7 @@ impl ShadowTeam {
             ));
         }
         let note = (ev.kind == "resolve")
-            .then(|| ev.decided.note.as_deref())
+            .then_some(ev.decided.note.as_deref())
             .flatten()
             .map(|n| self.redactor.redact(n).text);
         if let Some(note) = &note {
@@ -334,22 +336,25 @@ impl ShadowTeam {
                 }
             }
             let of = counts.values().map(|v| v.0).sum();
-            usual = counts
-                .into_iter()
-                .max_by_key(|(_, v)| v.0)
-                .map(|(kind, (times, description))| UsualAction {
-                    category: category.clone(),
-                    kind,
-                    description,
-                    times,
-                    of,
-                });
+            usual =
+                counts
+                    .into_iter()
+                    .max_by_key(|(_, v)| v.0)
+                    .map(|(kind, (times, description))| UsualAction {
+                        category: category.clone(),
+                        kind,
+                        description,
+                        times,
+                        of,
+                    });
         }
         let mut corrected_similar = Vec::new();
         let mut seen = HashSet::new();
         for h in hits {
             let m = &h.metadata;
-            let Some(id) = meta_str(m, "ticketId") else { continue };
+            let Some(id) = meta_str(m, "ticketId") else {
+                continue;
+            };
             if meta_str(m, "kind") != Some("correction")
                 || id == item.ticket_id
                 || h.score <= 0.0

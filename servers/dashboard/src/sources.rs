@@ -48,8 +48,11 @@ pub trait ReviewSource: Send + Sync + 'static {
     async fn poll(&self, max: usize) -> Result<Vec<Incoming>, DashboardError>;
     /// Settles a delivery: `Ok` once the ticket is stored, `Err(reason)` to
     /// have it delivered again later.
-    async fn settle(&self, receipt: &str, outcome: Result<(), String>)
-    -> Result<(), DashboardError>;
+    async fn settle(
+        &self,
+        receipt: &str,
+        outcome: Result<(), String>,
+    ) -> Result<(), DashboardError>;
 }
 
 /// Where employee activity events are published.
@@ -102,7 +105,11 @@ impl QueueReviewSource {
     /// Builds the message the pipeline would put on `needs-review` (for demos and tests).
     pub fn message(ticket: &ReviewTicket) -> Message {
         Message::new(
-            format!("{}@{}", ticket.triage.ticket_id, ticket.triage.decided_at.timestamp_millis()),
+            format!(
+                "{}@{}",
+                ticket.triage.ticket_id,
+                ticket.triage.decided_at.timestamp_millis()
+            ),
             ticket.triage.tenant.as_str(),
             serde_json::json!({
                 "triage": ticket.triage,
@@ -135,9 +142,10 @@ impl ReviewSource for QueueReviewSource {
             match serde_json::from_value::<NeedsReviewMessage>(lease.message.payload.clone()) {
                 Ok(m) => {
                     let receipt = lease.token().to_owned();
-                    let title = m.title.filter(|t| !t.is_empty()).unwrap_or_else(|| {
-                        format!("Ticket {}", m.triage.ticket_id)
-                    });
+                    let title = m
+                        .title
+                        .filter(|t| !t.is_empty())
+                        .unwrap_or_else(|| format!("Ticket {}", m.triage.ticket_id));
                     out.push(Incoming {
                         ticket: ReviewTicket {
                             title,

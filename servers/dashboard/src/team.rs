@@ -130,7 +130,10 @@ pub async fn run_team(run: TeamRun, cancel: CancellationToken) {
             }
         }
         retired.retain(|h| !h.is_finished());
-        let wait = scaler.next_poll_ms().saturating_sub(now_ms()).clamp(1, 60_000);
+        let wait = scaler
+            .next_poll_ms()
+            .saturating_sub(now_ms())
+            .clamp(1, 60_000);
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(wait)) => {}
             () = cancel.cancelled() => break,

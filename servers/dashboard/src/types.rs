@@ -196,7 +196,11 @@ pub struct ActionRequest {
 
 /// What an employee did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum EmployeeAction {
     /// Accept OMEGA's triage as it is.
     Accept,
@@ -315,7 +319,10 @@ mod tests {
             }))
             .is_err()
         );
-        assert_eq!(ReviewStatus::parse("reviewed"), Some(ReviewStatus::Reviewed));
+        assert_eq!(
+            ReviewStatus::parse("reviewed"),
+            Some(ReviewStatus::Reviewed)
+        );
         assert_eq!(ReviewStatus::parse("x"), None);
     }
 }

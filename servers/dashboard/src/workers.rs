@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::Dashboard;
 use crate::analytics::REPORTS;
 use crate::sources::{ReviewSource, queues};
 use crate::team::{Handler, TeamRun, run_team};
 use crate::types::ActivityEvent;
-use crate::Dashboard;
 
 /// Overrides of the teams' KEDA timings (for tests and demos); unset keeps the team's.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +67,11 @@ impl Running {
 }
 
 /// Moves tickets from `source` onto the board until `cancel` fires.
-pub async fn run_review_feed(d: Dashboard, source: Arc<dyn ReviewSource>, cancel: CancellationToken) {
+pub async fn run_review_feed(
+    d: Dashboard,
+    source: Arc<dyn ReviewSource>,
+    cancel: CancellationToken,
+) {
     while !cancel.is_cancelled() {
         let batch = match source.poll(32).await {
             Ok(b) => b,
@@ -84,7 +88,12 @@ pub async fn run_review_feed(d: Dashboard, source: Arc<dyn ReviewSource>, cancel
             continue;
         }
         for inc in batch {
-            let outcome = d.board().ingest(inc.ticket).await.map(drop).map_err(|e| e.to_string());
+            let outcome = d
+                .board()
+                .ingest(inc.ticket)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string());
             if let Err(e) = source.settle(&inc.receipt, outcome).await {
                 tracing::warn!(error = %e, "cannot settle a review delivery");
             }
@@ -195,7 +204,11 @@ impl Dashboard {
         let cancel = cancel.child_token();
         let mut tasks = Vec::new();
         if let Some(source) = source {
-            tasks.push(tokio::spawn(run_review_feed(self.clone(), source, cancel.clone())));
+            tasks.push(tokio::spawn(run_review_feed(
+                self.clone(),
+                source,
+                cancel.clone(),
+            )));
         }
         if let Some(team) = teams.team("shadow") {
             tasks.push(tokio::spawn(run_team(
