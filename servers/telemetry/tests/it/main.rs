@@ -1,0 +1,3 @@
+//! Integration tests of omega-telemetry.
+
+mod hops;
