@@ -207,7 +207,7 @@
         ta, h('button', { type: 'button', onclick: () => act(it, { type: 'pickAction', index: i, description: ta.value }) }, 'Use this action'));
     });
     const note = h('textarea', { id: 'resolve-note', 'aria-label': 'Resolution note' }, it.resolution || '');
-    d.replaceChildren(
+    d.replaceChildren(...[
       conflict ? h('div', { class: 'conflict', role: 'alert', id: 'conflict' }, conflict) : null,
       saved ? h('p', { class: 'muted', role: 'status' }, saved) : null,
       h('h3', {}, it.title),
@@ -233,7 +233,8 @@
       h('section', { 'aria-labelledby': 'h-res' }, h('h4', { id: 'h-res' }, 'Resolve'), note,
         h('button', { type: 'button', id: 'resolve', onclick: () => act(it, { type: 'resolve', note: note.value }) }, 'Resolve with note')),
       it.history.length ? h('section', { 'aria-labelledby': 'h-hist' }, h('h4', { id: 'h-hist' }, 'History'),
-        h('ul', {}, it.history.map((x) => h('li', {}, 'v' + x.version + ' ' + x.employee + ': ' + x.summary + ' (' + new Date(x.at).toLocaleTimeString() + ')')))) : null);
+        h('ul', {}, it.history.map((x) => h('li', {}, 'v' + x.version + ' ' + x.employee + ': ' + x.summary + ' (' + new Date(x.at).toLocaleTimeString() + ')')))) : null,
+    ].filter((x) => x !== null && x !== undefined));
   }
 
   // ---- charts (inline SVG) ---------------------------------------------------
@@ -255,6 +256,7 @@
     const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
     let x0 = Math.min(...xs), x1 = Math.max(...xs); if (x1 === x0) { x0 -= 1; x1 += 1; }
     const y0 = opts.yMin !== undefined ? opts.yMin : 0; let y1 = opts.yMax !== undefined ? opts.yMax : Math.max(...ys); if (y1 <= y0) y1 = y0 + 1;
+    if (opts.integer) y1 = Math.max(4, Math.ceil(y1 / 4) * 4);
     const X = (v) => L + (v - x0) / (x1 - x0) * (W - L - R), Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
     const svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': title });
     svg.append(s('title', {}, title));
@@ -298,10 +300,10 @@
     const depth = (q) => q.stats ? q.stats.ready + q.stats.leased + q.stats.delayed : 0;
     const charts = [
       barChart('Queue depths (ready + leased + delayed)', o.queues.map((q) => [q.name, depth(q)])),
-      lineChart('Workers per team', Object.entries(o.workers).map(([t, pts]) => ({ name: t, points: pts.map((p) => [p[0], p[1]]).concat(pts.length ? [[o.nowMs, pts[pts.length - 1][1]]] : []) })), { step: true, xTime: true, yFmt: (v) => String(Math.round(v)) }),
-      lineChart('Throughput per minute', Object.entries(o.throughput).map(([k, pts]) => ({ name: k, points: pts })), { xTime: true, yFmt: (v) => String(Math.round(v)) }),
+      lineChart('Workers per team', Object.entries(o.workers).map(([t, pts]) => ({ name: t, points: pts.map((p) => [p[0], p[1]]).concat(pts.length ? [[o.nowMs, pts[pts.length - 1][1]]] : []) })), { step: true, xTime: true, integer: true, yFmt: (v) => String(Math.round(v)) }),
+      lineChart('Throughput per minute', Object.entries(o.throughput).map(([k, pts]) => ({ name: k, points: pts })), { xTime: true, integer: true, yFmt: (v) => String(Math.round(v)) }),
       lineChart('Classifier accuracy vs employee decisions (per hour)', [{ name: 'agreement', points: o.accuracy.map((a) => [a.atMs, a.decided ? a.agreed / a.decided : 0]) }], { xTime: true, yMin: 0, yMax: 1, yFmt: pct }),
-      lineChart('Estimated compute cost (cumulative, ' + o.costPerWorkerHour + '/worker-hour)', [{ name: 'cost', points: o.cost }], { xTime: true, yFmt: (v) => v.toFixed(3) }),
+      lineChart('Estimated compute cost (cumulative, ' + o.costPerWorkerHour + '/worker-hour)', [{ name: 'cost', points: o.cost }], { xTime: true, yFmt: (v) => v === 0 ? '0' : v < 0.01 ? v.toPrecision(2) : v.toFixed(2) }),
     ];
     $('ops-charts').replaceChildren(...charts);
   }

@@ -56,6 +56,7 @@ function check(cond, msg) { if (!cond) throw new Error('check failed: ' + msg); 
     await page.selectOption('#cat-select', 'Access');
     await page.click('#cat-apply');
     await page.waitForFunction(() => /version 2/.test(document.getElementById('detail').textContent));
+    check(!/\bnull\b|undefined/.test(await page.textContent('#detail')), 'no stray null/undefined in the detail view');
     const stored = await page.evaluate(async () => (await (await fetch('/dashboard/api/tickets/acme/' + encodeURIComponent('zendesk:4242'))).json()).item);
     check(stored.triage.category.value === 'Access' && stored.version === 2, 'the store has the new category');
     let shadow = null;
