@@ -204,6 +204,10 @@ impl Orchestrator {
             tenant = %tenant,
             strategy = label,
         );
+        // Continue the caller's trace (the request's W3C context).
+        if let Some(ctx) = &req.trace {
+            omega_telemetry::propagation::set_parent(&span, ctx);
+        }
         async move {
             let mut out = self.run(&strategy, task_type, &req).await?;
             out.strategy = label;
@@ -354,6 +358,12 @@ impl Orchestrator {
             .get(name)
             .ok_or_else(|| OmegaError::internal(format!("Titan {name:?} vanished")))?;
         let span = tracing::info_span!("titan.call", titan = name);
+        // The Titan sees this span as its parent.
+        let mut req = req.clone();
+        if let Some(ctx) = omega_telemetry::propagation::context_of(&span) {
+            req.trace = Some(ctx);
+        }
+        let req = &req;
         let outcome = tokio::time::timeout(timeout, titan.call(req))
             .instrument(span)
             .await;

@@ -157,7 +157,8 @@ impl TitanAgent {
             tools: Vec::new(),
             max_output_tokens: None,
             temperature: None,
-            trace: req.trace.clone(),
+            // The A2A task's span (current here) is the parent of what follows.
+            trace: omega_telemetry::propagation::current().or_else(|| req.trace.clone()),
         })
     }
 }

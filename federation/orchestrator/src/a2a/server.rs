@@ -15,11 +15,11 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
-use super::agent::{A2aAgent, A2aRequest, AgentEvent};
-use super::store::{TaskStore, now};
+use super::agent::{A2aAgent, A2aRequest};
+use super::store::{TaskStore, apply, now, status};
 use super::types::{
-    CancelTaskRequest, GetTaskRequest, Message, SendMessageRequest, StreamResponse, Task,
-    TaskState, TaskStatus,
+    CancelTaskRequest, GetTaskRequest, SendMessageRequest, StreamResponse, Task, TaskState,
+    TaskStatus,
 };
 
 /// Path of the agent card.
@@ -325,6 +325,9 @@ async fn start(
     };
     let st = state.clone();
     let span = tracing::info_span!("a2a.task", task_id = %task_id);
+    if let Some(ctx) = &request.trace {
+        omega_telemetry::propagation::set_parent(&span, ctx);
+    }
     let handle = tokio::spawn(
         async move {
             let mut events = st.agent.handle(request).await;
@@ -346,66 +349,6 @@ async fn start(
         .store
         .with(&task.id, |e| e.abort = Some(handle.abort_handle()));
     Ok((task, rx, state_rx))
-}
-
-fn status(state: TaskState, message: Option<Message>) -> TaskStatus {
-    TaskStatus {
-        state,
-        message,
-        timestamp: Some(now()),
-    }
-}
-
-/// Applies one agent event; true when the task reached a final state.
-fn apply(store: &TaskStore, id: &str, ev: AgentEvent) -> bool {
-    let with_ids = |mut m: Message| {
-        m.task_id = id.to_owned();
-        if let Some(t) = store.get(id) {
-            m.context_id = t.context_id;
-        }
-        m
-    };
-    match ev {
-        AgentEvent::Working(note) => {
-            store.set_status(
-                id,
-                status(
-                    TaskState::Working,
-                    note.map(|n| with_ids(Message::agent_text(n))),
-                ),
-            );
-            false
-        }
-        AgentEvent::Artifact {
-            artifact,
-            append,
-            last_chunk,
-        } => {
-            store.add_artifact(id, artifact, append, last_chunk);
-            false
-        }
-        AgentEvent::Completed { message, metadata } => {
-            if let Some(meta) = metadata {
-                store.add_metadata(id, meta);
-            }
-            store.set_status(id, status(TaskState::Completed, message.map(with_ids)));
-            true
-        }
-        AgentEvent::Failed(e) => {
-            let mut meta = serde_json::Map::new();
-            meta.insert("error".into(), json!(e));
-            store.add_metadata(id, meta);
-            let text = match &e.data.hint {
-                Some(h) => format!("{} ({h})", e.message),
-                None => e.message.clone(),
-            };
-            store.set_status(
-                id,
-                status(TaskState::Failed, Some(with_ids(Message::agent_text(text)))),
-            );
-            true
-        }
-    }
 }
 
 fn trim_history(mut task: Task, len: Option<u32>) -> Task {

@@ -7,8 +7,9 @@ use std::sync::Mutex;
 use tokio::sync::{broadcast, watch};
 use tokio::task::AbortHandle;
 
+use super::agent::AgentEvent;
 use super::types::{
-    Artifact, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState, TaskStatus,
+    Artifact, Message, StreamResponse, Task, TaskArtifactUpdateEvent, TaskState, TaskStatus,
     TaskStatusUpdateEvent,
 };
 
@@ -160,5 +161,65 @@ impl TaskStore {
                 .get_or_insert_with(Default::default)
                 .extend(meta);
         });
+    }
+}
+
+pub(crate) fn status(state: TaskState, message: Option<Message>) -> TaskStatus {
+    TaskStatus {
+        state,
+        message,
+        timestamp: Some(now()),
+    }
+}
+
+/// Applies one agent event; true when the task reached a final state.
+pub(crate) fn apply(store: &TaskStore, id: &str, ev: AgentEvent) -> bool {
+    let with_ids = |mut m: Message| {
+        m.task_id = id.to_owned();
+        if let Some(t) = store.get(id) {
+            m.context_id = t.context_id;
+        }
+        m
+    };
+    match ev {
+        AgentEvent::Working(note) => {
+            store.set_status(
+                id,
+                status(
+                    TaskState::Working,
+                    note.map(|n| with_ids(Message::agent_text(n))),
+                ),
+            );
+            false
+        }
+        AgentEvent::Artifact {
+            artifact,
+            append,
+            last_chunk,
+        } => {
+            store.add_artifact(id, artifact, append, last_chunk);
+            false
+        }
+        AgentEvent::Completed { message, metadata } => {
+            if let Some(meta) = metadata {
+                store.add_metadata(id, meta);
+            }
+            store.set_status(id, status(TaskState::Completed, message.map(with_ids)));
+            true
+        }
+        AgentEvent::Failed(e) => {
+            let mut meta = serde_json::Map::new();
+            meta.insert("error".into(), serde_json::json!(e));
+            store.add_metadata(id, meta);
+            let text = match &e.data.hint {
+                Some(h) => format!("{} ({h})", e.message),
+                None => e.message.clone(),
+            };
+            store.set_status(
+                id,
+                status(TaskState::Failed, Some(with_ids(Message::agent_text(text)))),
+            );
+            true
+        }
     }
 }

@@ -33,6 +33,8 @@ pub struct FakeTitan {
     pub behaviour: Behaviour,
     pub usage: Usage,
     pub calls: AtomicUsize,
+    /// The trace context of the last call.
+    pub seen_trace: std::sync::Mutex<Option<omega_protocol::TraceContext>>,
 }
 
 impl FakeTitan {
@@ -47,6 +49,7 @@ impl FakeTitan {
                 cost_usd: 0.01,
             },
             calls: AtomicUsize::new(0),
+            seen_trace: Default::default(),
         })
     }
 
@@ -57,6 +60,7 @@ impl FakeTitan {
             behaviour,
             usage: Usage::default(),
             calls: AtomicUsize::new(0),
+            seen_trace: Default::default(),
         })
     }
 
@@ -106,6 +110,7 @@ impl Titan for FakeTitan {
 
     async fn call(&self, req: &TitanCallRequest) -> Result<TitanCallResult, TitanError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        *self.seen_trace.lock().unwrap() = req.trace.clone();
         assert_eq!(
             req.titan.as_deref(),
             Some(self.name),

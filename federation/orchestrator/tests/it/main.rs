@@ -3,3 +3,4 @@
 mod a2a;
 mod fake;
 mod strategies;
+mod trace;
