@@ -54,12 +54,15 @@ pub struct AgentQuery {
     pub tenant: Option<TenantId>,
 }
 
+/// A cached discovery answer and when it was fetched.
+type Cached = (Instant, Arc<Vec<AgentInstance>>);
+
 /// Agent registry access with a short cache.
 #[derive(Debug)]
 pub struct AgentDirectory {
     registry: Arc<McpClient>,
     ttl: Duration,
-    cache: Mutex<HashMap<AgentQuery, (Instant, Arc<Vec<AgentInstance>>)>>,
+    cache: Mutex<HashMap<AgentQuery, Cached>>,
 }
 
 fn registry_error(what: &str, e: ClientError) -> OmegaError {
