@@ -7,6 +7,7 @@
 
 pub mod deploy;
 mod limits;
+pub mod pipeline;
 mod storage;
 mod teams;
 
@@ -39,6 +40,8 @@ pub struct OmegaConfig {
     pub deploy: deploy::DeployConfig,
     /// Settings of every role's HTTP listener.
     pub server: ServerSettings,
+    /// The ticket pipeline: webhook secrets, thresholds, queue behaviour.
+    pub pipeline: pipeline::PipelineConfig,
 }
 
 /// Settings of every role's HTTP listener.
@@ -113,6 +116,7 @@ impl Default for OmegaConfig {
             teams: TeamsConfig::default(),
             deploy: deploy::DeployConfig::default(),
             server: ServerSettings::default(),
+            pipeline: pipeline::PipelineConfig::default(),
         }
     }
 }
@@ -181,6 +185,7 @@ impl OmegaConfig {
         }
         self.limits.validate()?;
         self.teams.validate()?;
+        self.pipeline.validate(&self.teams).map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::roles::Role;
@@ -137,10 +138,14 @@ pub struct UpArgs {
     /// Address to listen on.
     #[arg(long, env = "OMEGA_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
-    /// First port: roles listen on consecutive ports from here
-    /// (context, agent-registry, mcp-registry). 0 picks free ports.
+    /// First port: roles listen on consecutive ports from here (context,
+    /// agent-registry, mcp-registry, ingest, dashboard). 0 picks free ports.
     #[arg(long, default_value_t = 7700)]
     pub port_base: u16,
+    /// Post the bundled sample tickets from all four platforms and print
+    /// each ticket's triage (teams poll every 0.5 s instead of 30 s).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 /// `omega serve` flags.
@@ -155,6 +160,9 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free port).
     #[arg(long, env = "OMEGA_PORT", default_value_t = 7700)]
     pub port: u16,
+    /// For `serve team`: which team's workers to run (triage, classification).
+    #[arg(long)]
+    pub team: Option<String>,
     /// Accepted Host headers, comma-separated; `*` disables the check.
     /// Overrides `server.allowedHosts` from the configuration.
     #[arg(long, env = "OMEGA_ALLOWED_HOSTS", value_delimiter = ',')]
@@ -170,6 +178,12 @@ pub enum RoleArg {
     AgentRegistry,
     /// MCP server records and the registry REST API.
     McpRegistry,
+    /// Webhook ingestion plus the pipeline's normalizer and router.
+    Ingest,
+    /// The MSP employee dashboard with its shadow and analytics teams.
+    Dashboard,
+    /// One team's workers (`--team triage|classification`), as KEDA scales them.
+    Team,
 }
 
 impl From<RoleArg> for Role {
@@ -178,6 +192,9 @@ impl From<RoleArg> for Role {
             RoleArg::Context => Role::Context,
             RoleArg::AgentRegistry => Role::AgentRegistry,
             RoleArg::McpRegistry => Role::McpRegistry,
+            RoleArg::Ingest => Role::Ingest,
+            RoleArg::Dashboard => Role::Dashboard,
+            RoleArg::Team => unreachable!("`serve team` is handled by up::serve_team"),
         }
     }
 }
@@ -195,15 +212,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Up(args) => {
-            up::up(config, cli.data_dir, args.host, args.port_base, Role::ALL).await
+            up::up(
+                config,
+                cli.data_dir,
+                args.host,
+                args.port_base,
+                Role::UP,
+                args.demo,
+            )
+            .await
         }
         Command::Serve(args) => {
+            if let RoleArg::Team = args.role {
+                let team = args
+                    .team
+                    .clone()
+                    .context("`omega serve team` needs --team <name>")?;
+                return up::serve_team(config, cli.data_dir, args.host, args.port, &team).await;
+            }
             up::up(
                 config,
                 cli.data_dir,
                 args.host,
                 args.port,
                 &[args.role.into()],
+                false,
             )
             .await
         }

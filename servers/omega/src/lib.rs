@@ -3,5 +3,6 @@
 //! [`roles::build`] and [`up::start`].
 
 pub mod cli;
+pub mod loop_roles;
 pub mod roles;
 pub mod up;

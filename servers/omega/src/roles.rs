@@ -17,11 +17,33 @@ pub enum Role {
     AgentRegistry,
     /// The MCP registry.
     McpRegistry,
+    /// Webhook ingestion (and, in this process, the pipeline's workers).
+    Ingest,
+    /// The MSP employee dashboard (and its shadow and analytics teams).
+    Dashboard,
 }
 
 impl Role {
-    /// Every role, in `omega up` port order.
+    /// The MCP server roles.
     pub const ALL: &'static [Role] = &[Role::Context, Role::AgentRegistry, Role::McpRegistry];
+
+    /// Everything `omega up` runs, in port order.
+    pub const UP: &'static [Role] = &[
+        Role::Context,
+        Role::AgentRegistry,
+        Role::McpRegistry,
+        Role::Ingest,
+        Role::Dashboard,
+    ];
+
+    /// The path of the role's main endpoint.
+    pub fn path(self) -> &'static str {
+        match self {
+            Role::Ingest => "/ingest",
+            Role::Dashboard => "/dashboard",
+            _ => "/mcp",
+        }
+    }
 
     /// The name used in endpoints.json and logs.
     pub fn name(self) -> &'static str {
@@ -29,6 +51,8 @@ impl Role {
             Role::Context => "context",
             Role::AgentRegistry => "agent-registry",
             Role::McpRegistry => "mcp-registry",
+            Role::Ingest => "ingest",
+            Role::Dashboard => "dashboard",
         }
     }
 }
@@ -85,11 +109,7 @@ pub fn build(
     cancel: CancellationToken,
 ) -> RoleApp {
     let policy = TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone()));
-    let mcp = McpOptions {
-        max_request_bytes: config.limits.max_request_bytes,
-        allowed_hosts: config.server.effective_allowed_hosts(),
-        ..McpOptions::default()
-    };
+    let mcp = mcp_options(config);
     match role {
         Role::Context => {
             let state = Arc::new(omega_context::ContextState {
@@ -113,5 +133,17 @@ pub fn build(
             )));
             omega_mcp_registry::app(state, policy, &mcp, cancel)
         }
+        Role::Ingest | Role::Dashboard => {
+            unreachable!("the pipeline roles are built by up::start")
+        }
+    }
+}
+
+/// The stack options every role shares, from configuration.
+pub fn mcp_options(config: &OmegaConfig) -> McpOptions {
+    McpOptions {
+        max_request_bytes: config.limits.max_request_bytes,
+        allowed_hosts: config.server.effective_allowed_hosts(),
+        ..McpOptions::default()
     }
 }

@@ -134,6 +134,23 @@ impl Pipeline {
         }
     }
 
+    /// Runs a fixed pool of `workers` for one stage: what a team pod runs
+    /// when KEDA scales the pods (`omega serve team --team triage`).
+    pub fn start_stage(&self, stage: Stage, workers: usize, cancel: &CancellationToken) -> Running {
+        let cancel = cancel.child_token();
+        let tasks = (0..workers.max(1))
+            .map(|i| {
+                let consumer = format!("{}-{}-{i}", stage.name(), std::process::id());
+                tokio::spawn(worker::run(self.clone(), stage, consumer, cancel.clone()))
+            })
+            .collect();
+        Running {
+            cancel,
+            tasks,
+            capacity: CapacityView::default(),
+        }
+    }
+
     /// Processes one leased message of `stage` as a worker would (for tools and tests).
     pub async fn process(&self, stage: Stage, lease: &omega_queue::Lease) {
         worker::process(self, stage, lease).await;

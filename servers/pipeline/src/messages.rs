@@ -88,4 +88,26 @@ pub struct ActionMessage {
     pub triage: TriageResult,
     /// Why it went to this queue (no PII).
     pub reason: String,
+    /// The ticket's title (already redacted), for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The ticket's text (already redacted), so corrections can teach the classifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// When the ticket was created on its platform (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+impl ActionMessage {
+    /// The message for `ticket`'s `triage`, routed for `reason`.
+    pub fn for_ticket(ticket: &omega_protocol::Ticket, triage: TriageResult, reason: String) -> Self {
+        Self {
+            triage,
+            reason,
+            title: Some(ticket.title.clone()),
+            text: Some(ticket.text()),
+            created_at: Some(ticket.created_at.to_rfc3339()),
+        }
+    }
 }

@@ -63,9 +63,15 @@ pub fn load_or_bootstrap(data_dir: &Path) -> Result<(Classifier, ModelSource), P
 /// confidence temperature (without calibration, eight-class margins from 64
 /// rows give near-uniform confidences and the model would always abstain),
 /// then the model is refit on all rows; unknown-word abstention is relaxed
-/// since the seed vocabulary is small.
+/// since the seed vocabulary is small. 2^16 hash buckets are plenty for 64
+/// rows and keep the seed model small in memory (the full-size default is
+/// 2^20 buckets, about 4 MB of weights per class).
 fn seed_config() -> TrainConfig {
     TrainConfig {
+        features: omega_classifier::FeatureConfig {
+            hash_bits: 16,
+            ..omega_classifier::FeatureConfig::default()
+        },
         calibration_fraction: 0.25,
         refit: true,
         min_known_words: 0.2,

@@ -254,7 +254,7 @@ pub async fn open_queue(
             let dir = data_dir.join("queue");
             std::fs::create_dir_all(&dir).map_err(PipelineError::io("create", &dir))?;
             let dir2 = dir.clone();
-            let settings = cfg.queue_settings();
+            let settings = crate::config::queue_settings(cfg);
             let q = tokio::task::spawn_blocking(move || EmbeddedQueue::open(dir2, settings))
                 .await
                 .map_err(|e| PipelineError::Config(format!("opening the queue panicked: {e}")))??;
@@ -264,7 +264,7 @@ pub async fn open_queue(
             let q = RedisQueue::connect(RedisQueueConfig {
                 url: cfg.redis_url.clone(),
                 key_prefix: cfg.redis_key_prefix.clone(),
-                queues: cfg.queue_settings(),
+                queues: crate::config::queue_settings(cfg),
                 ..RedisQueueConfig::default()
             })
             .await?;

@@ -219,10 +219,7 @@ impl Pipeline {
             queue,
             id,
             &ticket.tenant,
-            &ActionMessage {
-                triage: result,
-                reason,
-            },
+            &ActionMessage::for_ticket(ticket, result, reason),
         )
         .await
         .map_err(err)
@@ -297,10 +294,7 @@ impl Pipeline {
                     queues::NEEDS_REVIEW,
                     id,
                     &ticket.tenant,
-                    &ActionMessage {
-                        triage: result,
-                        reason,
-                    },
+                    &ActionMessage::for_ticket(ticket, result, reason),
                 )
                 .await
                 .map_err(err);

@@ -65,9 +65,19 @@ async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
         .unwrap();
     let endpoints = wait_for_file(&dir.path().join("endpoints.json"), &mut child);
     let roles: Vec<_> = endpoints.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(roles, ["agent-registry", "context", "mcp-registry"]);
+    assert_eq!(
+        roles,
+        [
+            "agent-registry",
+            "context",
+            "dashboard",
+            "ingest",
+            "mcp-registry"
+        ]
+    );
     for url in endpoints.as_object().unwrap().values() {
-        let base = url.as_str().unwrap().trim_end_matches("/mcp");
+        let url = url.as_str().unwrap();
+        let base = &url[..url.rfind('/').unwrap()];
         let (status, health) = get_json(&format!("{base}/healthz")).await;
         assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
         let (status, ready) = get_json(&format!("{base}/readyz")).await;
@@ -83,6 +93,71 @@ async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
         "{stdout}"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped"));
+    assert!(dir.path().join("dashboard-token").exists());
+}
+
+#[test]
+fn demo_triages_a_ticket_from_every_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = omega()
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "up",
+            "--port-base",
+            "0",
+            "--demo",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The demo prints every ticket's triage, then keeps serving.
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        let platforms = ["zendesk:", "servicenow:", "salesforce:", "kaseya-bms:"];
+        for line in std::io::BufReader::new(stdout).lines() {
+            seen.push(line.unwrap());
+            let triaged = seen
+                .iter()
+                .filter(|l| l.trim_start().starts_with("category "))
+                .count();
+            if triaged >= 6
+                && platforms
+                    .iter()
+                    .all(|p| seen.iter().any(|l| l.starts_with(p)))
+            {
+                break;
+            }
+        }
+        seen
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !reader.is_finished() {
+        assert!(Instant::now() < deadline, "the demo did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lines = reader.join().unwrap();
+    for platform in ["zendesk:", "servicenow:", "salesforce:", "kaseya-bms:"] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(platform)),
+            "{platform} missing:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.trim_start().starts_with("category "))
+            .count()
+            >= 6,
+        "{}",
+        lines.join("\n")
+    );
+    interrupt(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
 }
 
 #[test]
