@@ -83,7 +83,7 @@ impl Backends {
     }
 
     /// Sweeps expired embedded entries every minute until `cancel` fires.
-    pub fn spawn_maintenance(&self, cancel: CancellationToken) {
+    pub fn spawn_maintenance(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
         let embedded = self.embedded.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -97,7 +97,7 @@ impl Backends {
                     () = cancel.cancelled() => return,
                 }
             }
-        });
+        })
     }
 }
 

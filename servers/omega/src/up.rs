@@ -28,6 +28,7 @@ pub struct Running {
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     workers: Option<omega_pipeline::Running>,
     dashboard: Option<omega_dashboard::Running>,
+    maintenance: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Running {
@@ -51,6 +52,9 @@ impl Running {
         for task in self.tasks {
             task.await??;
         }
+        // The store closes when its last user is gone: wait for them all,
+        // so the data directory can be reopened right away.
+        self.maintenance.await?;
         Ok(())
     }
 
@@ -165,8 +169,9 @@ pub async fn start(
         workers = Some(running);
         pipeline = Some(p);
     }
-    backends.spawn_maintenance(cancel.clone());
+    let maintenance = backends.spawn_maintenance(cancel.clone());
     Ok(Running {
+        maintenance,
         endpoints,
         cancel,
         pipeline,
