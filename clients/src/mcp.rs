@@ -165,6 +165,10 @@ impl McpClient {
         if let Some(token) = &self.bearer {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
+        // W3C trace context of the current span, so the next hop continues the trace.
+        if let Some(headers) = req.headers_mut() {
+            omega_telemetry::propagation::inject_current_headers(headers);
+        }
         req.body(Full::new(Bytes::from(body)))
             .map_err(|e| ClientError::Protocol(e.to_string()))
     }
@@ -221,6 +225,8 @@ impl McpClient {
             meta["io.modelcontextprotocol/protocolVersion"] = json!(self.version.as_str());
             meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
         }
+        // The trace context also travels in `_meta`, for hops that are not HTTP.
+        omega_telemetry::propagation::inject_current_params(&mut params);
         let body = serde_json::to_vec(
             &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
         )

@@ -2,27 +2,44 @@
 
 use clap::Parser;
 
-fn init_tracing(json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("OMEGA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.compact().init();
-    }
+/// Logs and traces: `OMEGA_LOG` filters, `--log-json` switches to JSON
+/// lines, and spans are exported over OTLP/HTTP when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn init_telemetry(json: bool) -> anyhow::Result<omega_telemetry::Telemetry> {
+    let config = omega_telemetry::TelemetryConfig {
+        service_name: std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "omega".into()),
+        log_filter: std::env::var("OMEGA_LOG").unwrap_or_else(|_| "info".into()),
+        log_format: if json {
+            omega_telemetry::LogFormat::Json
+        } else {
+            omega_telemetry::LogFormat::Text
+        },
+        otlp: std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty())
+            .map(|endpoint| omega_telemetry::OtlpConfig {
+                endpoint,
+                timeout_ms: 10_000,
+            }),
+    };
+    Ok(omega_telemetry::Telemetry::init(&config)?)
 }
 
 fn main() -> std::process::ExitCode {
     let cli = omega::cli::Cli::parse();
-    init_tracing(cli.log_json);
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
-        .and_then(|runtime| runtime.block_on(omega::cli::run(cli)));
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                // The OTLP exporter needs the runtime, so start it inside.
+                let telemetry = init_telemetry(cli.log_json)?;
+                let result = omega::cli::run(cli).await;
+                telemetry.shutdown().await;
+                result
+            })
+        });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -63,6 +63,8 @@ pub struct Backends {
     pub embedded: EmbeddedStore,
     /// The key-value backend for sessions and cache.
     pub kv: Arc<dyn KvStore>,
+    /// The process's metrics, served at every role's `/metrics`.
+    pub metrics: omega_telemetry::Metrics,
 }
 
 impl Backends {
@@ -79,7 +81,11 @@ impl Backends {
                     .context("storage.kv is Redis, and Redis must be reachable at start")?,
             ),
         };
-        Ok(Self { embedded, kv })
+        Ok(Self {
+            embedded,
+            kv,
+            metrics: omega_telemetry::Metrics::default(),
+        })
     }
 
     /// Sweeps expired embedded entries every minute until `cancel` fires.
@@ -109,7 +115,7 @@ pub fn build(
     cancel: CancellationToken,
 ) -> RoleApp {
     let policy = TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone()));
-    let mcp = mcp_options(config);
+    let mcp = mcp_options(config, backends);
     match role {
         Role::Context => {
             let state = Arc::new(omega_context::ContextState {
@@ -140,10 +146,11 @@ pub fn build(
 }
 
 /// The stack options every role shares, from configuration.
-pub fn mcp_options(config: &OmegaConfig) -> McpOptions {
+pub fn mcp_options(config: &OmegaConfig, backends: &Backends) -> McpOptions {
     McpOptions {
         max_request_bytes: config.limits.max_request_bytes,
         allowed_hosts: config.server.effective_allowed_hosts(),
+        metrics: backends.metrics.clone(),
         ..McpOptions::default()
     }
 }

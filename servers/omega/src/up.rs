@@ -122,10 +122,14 @@ pub async fn start(
             .or_else(|| config.pipeline.context_url.clone());
         let p = loop_roles::pipeline(config, &backends, data_dir, context_url.as_deref()).await?;
         let running = p.start(&cancel);
+        spawn_gauges(&backends.metrics, &p, &running.capacity, config, &cancel);
         for (role, b) in loop_roles_wanted {
             match role {
                 Role::Ingest => {
-                    let router = p.ingest_app().into_router();
+                    let router = p
+                        .ingest_app()
+                        .with_metrics(backends.metrics.clone())
+                        .into_router();
                     tasks.push(serve(b.listener, router, &cancel));
                 }
                 Role::Dashboard => {
@@ -156,7 +160,7 @@ pub async fn start(
                     ));
                     let router = loop_roles::dashboard_app(
                         &parts.dashboard,
-                        &roles::mcp_options(config),
+                        &roles::mcp_options(config, &backends),
                         cancel.clone(),
                     )
                     .into_router();
@@ -180,6 +184,49 @@ pub async fn start(
         workers,
         dashboard: dashboard_running,
     })
+}
+
+/// Publishes queue depths and workers per team as gauges every few seconds.
+fn spawn_gauges(
+    metrics: &omega_telemetry::Metrics,
+    pipeline: &Pipeline,
+    capacity: &omega_pipeline::CapacityView,
+    config: &OmegaConfig,
+    cancel: &CancellationToken,
+) {
+    let (metrics, queue, capacity, cancel) = (
+        metrics.clone(),
+        pipeline.queue().clone(),
+        capacity.clone(),
+        cancel.clone(),
+    );
+    let mut queues: Vec<String> = config.teams.teams.iter().map(|t| t.queue.clone()).collect();
+    queues.extend(
+        [
+            omega_pipeline::queues::RAW,
+            omega_pipeline::queues::NORMALIZED,
+            omega_pipeline::queues::AUTO_ACTION,
+            omega_pipeline::queues::NEEDS_REVIEW,
+        ]
+        .map(str::to_owned),
+    );
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = cancel.cancelled() => return,
+            }
+            for q in &queues {
+                if let Ok(stats) = queue.depth(q).await {
+                    metrics.set_queue_depth(q, (stats.ready + stats.leased + stats.delayed) as i64);
+                }
+            }
+            for (team, replicas) in capacity.snapshot() {
+                metrics.set_replicas(&team, i64::from(replicas));
+            }
+        }
+    });
 }
 
 /// Runs `roles` in this process until Ctrl-C (or SIGTERM). With `demo`,

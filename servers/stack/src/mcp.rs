@@ -152,6 +152,8 @@ pub struct McpOptions {
     pub authenticator: Arc<dyn Authenticator>,
     /// What they may call (default: everything).
     pub authorizer: Arc<dyn Authorizer>,
+    /// The process's metrics (served at `/metrics`).
+    pub metrics: omega_telemetry::Metrics,
 }
 
 impl std::fmt::Debug for McpOptions {
@@ -172,6 +174,7 @@ impl Default for McpOptions {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             authenticator: Arc::new(DevAuthenticator),
             authorizer: Arc::new(AllowAll),
+            metrics: omega_telemetry::Metrics::default(),
         }
     }
 }

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use tower_http::trace::TraceLayer;
 
 use crate::mcp::{McpHandler, McpOptions, mcp_service};
 use crate::{Authenticator, DevAuthenticator, ToolSet};
@@ -49,6 +48,7 @@ impl std::fmt::Debug for Readiness {
 /// One role's HTTP application before it is served.
 pub struct RoleApp {
     name: &'static str,
+    metrics: Option<omega_telemetry::Metrics>,
     authenticator: Arc<dyn Authenticator>,
     mcp: Option<Router>,
     routes: Router,
@@ -66,7 +66,7 @@ impl std::fmt::Debug for RoleApp {
 /// Paths served without credentials: probes and public discovery documents
 /// (A2A agent cards, OAuth protected resource metadata).
 fn is_public(path: &str) -> bool {
-    path == "/healthz" || path == "/readyz" || path.contains("/.well-known/")
+    path == "/healthz" || path == "/readyz" || path == "/metrics" || path.contains("/.well-known/")
 }
 
 /// The identity layer: every non-public request gets a [`Caller`] from the
@@ -90,6 +90,7 @@ impl RoleApp {
     pub fn new(name: &'static str) -> Self {
         Self {
             name,
+            metrics: None,
             authenticator: Arc::new(DevAuthenticator),
             mcp: None,
             routes: Router::new(),
@@ -106,6 +107,7 @@ impl RoleApp {
         cancel: CancellationToken,
     ) -> Self {
         self.authenticator = options.authenticator.clone();
+        self.metrics = Some(options.metrics.clone());
         let tools = tools.authorize(self.name, options.authorizer.clone());
         let handler = McpHandler::new(self.name, instructions, Arc::new(tools));
         let service = mcp_service(handler, options, cancel);
@@ -127,6 +129,7 @@ impl RoleApp {
         H: rmcp::ServerHandler + Clone + Send + Sync + 'static,
     {
         self.authenticator = options.authenticator.clone();
+        self.metrics = Some(options.metrics.clone());
         let service = crate::mcp::service_for(handler, options, cancel);
         self.mcp = Some(Router::new().route_service("/mcp", service));
         self
@@ -135,6 +138,13 @@ impl RoleApp {
     /// Adds role-specific routes (REST APIs, well-known documents).
     pub fn with_routes(mut self, routes: Router) -> Self {
         self.routes = self.routes.merge(routes);
+        self
+    }
+
+    /// Records request metrics into `metrics` (roles without tools; roles
+    /// with tools use the metrics in their [`McpOptions`]).
+    pub fn with_metrics(mut self, metrics: omega_telemetry::Metrics) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -154,6 +164,7 @@ impl RoleApp {
         let name = self.name;
         let readiness = self.readiness;
         let authenticator = self.authenticator;
+        let metrics = self.metrics.unwrap_or_default();
         let mut router = Router::new()
             .route(
                 "/healthz",
@@ -181,6 +192,7 @@ impl RoleApp {
                     }
                 }),
             )
+            .merge(omega_telemetry::metrics_router(metrics.clone()))
             .merge(self.routes);
         if let Some(mcp) = self.mcp {
             router = router.merge(mcp);
@@ -190,15 +202,8 @@ impl RoleApp {
             .layer(axum::middleware::from_fn(
                 move |req: Request, next: Next| identify(authenticator.clone(), req, next),
             ))
-            .layer(
-                TraceLayer::new_for_http().make_span_with(move |req: &Request| {
-                    tracing::info_span!(
-                        "request",
-                        role = name,
-                        method = %req.method(),
-                        path = req.uri().path(),
-                    )
-                }),
-            )
+            // One server span per request (child of the caller's
+            // `traceparent`) and the request metrics.
+            .layer(omega_telemetry::TelemetryLayer::new(metrics, name))
     }
 }

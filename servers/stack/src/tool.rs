@@ -17,6 +17,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::schema::{schema_object, with_tenant};
 use crate::{AllowAll, Authorizer, Caller, TenantPolicy};
@@ -254,8 +255,11 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
             tenant = call.tenant.as_ref().map(|t| t.as_str()),
             caller = %call.caller.id,
         );
-        let _enter = span.enter();
-        Some((entry.handler)(self.state.clone(), call, args).await)
+        Some(
+            (entry.handler)(self.state.clone(), call, args)
+                .instrument(span)
+                .await,
+        )
     }
 }
 

@@ -274,3 +274,33 @@ async fn data_survives_a_restart() {
     assert_eq!(ctx.memory_search("vpn rack", 1).await.unwrap().len(), 1);
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn metrics_count_requests_per_role() {
+    let h = Harness::start().await;
+    let mcp = h
+        .client(Role::Context, omega_client::McpVersion::V2026_07_28)
+        .await;
+    mcp.call_tool("cache_get", json!({"tenant": "acme", "key": "k"}))
+        .await
+        .unwrap();
+    let url = format!("{}/metrics", h.base(Role::Context));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<bytes::Bytes>>();
+    let resp = client.get(url.parse().unwrap()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    use http_body_util::BodyExt;
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    assert!(
+        text.contains("omega_") && text.contains("omega-context"),
+        "{text}"
+    );
+}
