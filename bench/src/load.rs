@@ -60,6 +60,7 @@ async fn worker(
     // from when a request was due, so a slow response also charges the
     // requests queued behind it (no coordinated omission).
     let mut next_due = Instant::now();
+    let mut last_done = Instant::now();
     while Instant::now() < until {
         if interval.is_some() {
             tokio::time::sleep_until(next_due.into()).await;
@@ -85,6 +86,7 @@ async fn worker(
         let ok = resp.status() == 200;
         let bytes = resp.into_body().collect().await?.to_bytes();
         latencies.push(started.elapsed());
+        last_done = Instant::now();
         if !ok
             || !bytes.windows(9).any(|w| w == b"\"result\":")
             || bytes.windows(12).any(|w| w == b"\"isError\":tr")

@@ -191,7 +191,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "\nopen loop at {:.0} calls/s over 16 connections (latency from the scheduled send time):",
+        "\nopen loop at {:.0} calls/s over 16 connections (latency from the send, or from the due time when the previous response made it late):",
         args.rate
     );
     let b = load::run_at(bare_addr, "get", trivial.clone(), 16, secs, Some(args.rate)).await?;
