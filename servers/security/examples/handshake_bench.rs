@@ -53,5 +53,46 @@ async fn main() -> anyhow::Result<()> {
             s.p99.as_secs_f64() * 1e6,
         );
     }
+    // Per-request costs of the identity layer and the policy.
+    let n = 100_000;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(Identity::from_cert(std::hint::black_box(&cli.cert_der))?);
+    }
+    println!(
+        "identity from certificate: {:.2} µs/request",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let key = omega_security::TokenKey::generate();
+    let claims = omega_security::Claims::new(
+        "emp-1",
+        omega_security::TokenKind::Employee,
+        &TenantGrant::All,
+        "aud",
+        std::time::Duration::from_secs(600),
+    );
+    let tok = omega_security::token::issue(&key, &claims);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(omega_security::token::verify(
+            &key,
+            std::hint::black_box(&tok),
+            "aud",
+        )?);
+    }
+    println!(
+        "bearer token verify: {:.2} µs/request",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
+    let policy = omega_security::Policy::new(&omega_security::PolicyConfig::dev_default())?;
+    let caller = Identity::new("triage", "0", TenantGrant::All)?.to_caller();
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(policy.may_call(&caller, std::hint::black_box("session_put")));
+    }
+    println!(
+        "policy check: {:.3} µs/call",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
     Ok(())
 }

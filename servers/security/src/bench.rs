@@ -81,10 +81,18 @@ pub async fn handshake_rate(
                 let t = Instant::now();
                 let tcp = TcpStream::connect(addr).await?;
                 tcp.set_nodelay(true)?;
-                let mut tls = connector.connect(name.clone(), tcp).await?;
+                let d = Duration::from_secs(2);
+                let to =
+                    |w: &str| io::Error::new(io::ErrorKind::TimedOut, format!("timeout in {w}"));
+                let mut tls = tokio::time::timeout(d, connector.connect(name.clone(), tcp))
+                    .await
+                    .map_err(|_| to("connect"))??;
                 tls.write_all(b"x").await?;
+                tls.flush().await?;
                 let mut b = [0u8; 1];
-                tls.read_exact(&mut b).await?;
+                tokio::time::timeout(d, tls.read_exact(&mut b))
+                    .await
+                    .map_err(|_| to("read"))??;
                 lat.push(t.elapsed());
             }
             io::Result::Ok(lat)

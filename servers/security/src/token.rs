@@ -24,6 +24,8 @@ use sha2::Sha256;
 
 use crate::secrets::Secret;
 
+/// The secret name of the token signing key (hex-encoded bytes).
+pub const SIGNING_KEY_SECRET: &str = "omega-token-signing-key";
 /// The shortest accepted signing key.
 pub const MIN_KEY_BYTES: usize = 32;
 /// Clock skew tolerated on `exp`.
@@ -49,9 +51,12 @@ impl TokenKey {
         Ok(Self(bytes))
     }
 
-    /// A key from a secret (e.g. `omega-token-signing-key`).
+    /// A key from a secret holding hex-encoded bytes
+    /// (`omega-token-signing-key`; generate one with `openssl rand -hex 32`).
     pub fn from_secret(secret: &Secret) -> Result<Self, TokenError> {
-        Self::new(secret.expose().to_vec())
+        let text = secret.expose_str().map_err(|_| TokenError::KeyNotHex)?;
+        let bytes = hex::decode(text.trim()).map_err(|_| TokenError::KeyNotHex)?;
+        Self::new(bytes)
     }
 
     /// A fresh random key (256 bits), e.g. for `omega up`.
@@ -60,6 +65,43 @@ impl TokenKey {
         bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
         bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
         Self(bytes)
+    }
+
+    /// The development key of `omega up`: read from
+    /// `{data_dir}/secrets/omega-token-signing-key` (hex), created there
+    /// (mode 0600) on first start. The same file is what [`crate::secrets::FileSecrets`]
+    /// over `{data_dir}/secrets` serves under that name.
+    pub fn dev(data_dir: &std::path::Path) -> Result<Self, crate::certs::CertError> {
+        let dir = data_dir.join("secrets");
+        let path = dir.join(SIGNING_KEY_SECRET);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let bytes =
+                    hex::decode(text.trim()).map_err(|e| crate::certs::CertError::Invalid {
+                        path: path.clone(),
+                        what: format!("not hex: {e}"),
+                    })?;
+                Self::new(bytes).map_err(|e| crate::certs::CertError::Invalid {
+                    path,
+                    what: e.to_string(),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate();
+                std::fs::create_dir_all(&dir).map_err(|source| crate::certs::CertError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+                crate::certs::write_atomic(&path, hex::encode(&key.0).as_bytes(), true)?;
+                Ok(key)
+            }
+            Err(source) => Err(crate::certs::CertError::Io { path, source }),
+        }
+    }
+
+    /// The key as a hex secret (for writing it to a secret store).
+    pub fn to_hex_secret(&self) -> Secret {
+        Secret::new(hex::encode(&self.0))
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -204,6 +246,9 @@ pub enum TokenError {
     /// The token does not cover the tenant the request is for.
     #[error("the bearer token does not grant tenant `{0}`")]
     TenantForbidden(TenantId),
+    /// The signing key secret is not hex text.
+    #[error("the token signing key secret must be hex text (e.g. `openssl rand -hex 32`)")]
+    KeyNotHex,
     /// A signing key shorter than [`MIN_KEY_BYTES`].
     #[error("the token signing key has {0} bytes; use at least {MIN_KEY_BYTES} random bytes")]
     WeakKey(usize),
@@ -221,6 +266,7 @@ impl TokenError {
             TokenError::WrongAudience { .. } => "wrong_audience",
             TokenError::TenantForbidden(_) => "tenant_forbidden",
             TokenError::WeakKey(_) => "weak_key",
+            TokenError::KeyNotHex => "key_not_hex",
         }
     }
 
@@ -229,7 +275,7 @@ impl TokenError {
     pub fn code(&self) -> ErrorCode {
         match self {
             TokenError::TenantForbidden(_) => ErrorCode::TENANT_FORBIDDEN,
-            TokenError::WeakKey(_) => ErrorCode::INTERNAL_ERROR,
+            TokenError::WeakKey(_) | TokenError::KeyNotHex => ErrorCode::INTERNAL_ERROR,
             _ => ErrorCode::UNAUTHENTICATED,
         }
     }
@@ -239,7 +285,9 @@ impl TokenError {
         let hint = match self {
             TokenError::Expired(_) => "request a new token (`omega token issue`)",
             TokenError::TenantForbidden(_) => "use a token issued for this tenant",
-            TokenError::WeakKey(_) => "configure a longer token signing key",
+            TokenError::WeakKey(_) | TokenError::KeyNotHex => {
+                "configure the token signing key as at least 32 random bytes in hex"
+            }
             _ => {
                 "send `Authorization: Bearer <token>` with a token issued by this deployment (`omega token issue`)"
             }
@@ -406,5 +454,28 @@ mod tests {
             Err(TokenError::WeakKey(8))
         ));
         assert_eq!(format!("{k:?}"), "TokenKey(<redacted>)");
+    }
+
+    #[test]
+    fn dev_key_is_created_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = TokenKey::dev(dir.path()).unwrap();
+        let b = TokenKey::dev(dir.path()).unwrap();
+        assert_eq!(a.0, b.0);
+        let claims = Claims::new(
+            "ops",
+            TokenKind::Operator,
+            &TenantGrant::All,
+            "omega",
+            Duration::from_secs(60),
+        );
+        assert!(verify(&b, &issue(&a, &claims), "omega").is_ok());
+        assert_ne!(TokenKey::generate().0, a.0);
+        let from_secret = TokenKey::from_secret(&a.to_hex_secret()).unwrap();
+        assert_eq!(from_secret.0, a.0);
+        assert_eq!(
+            TokenKey::from_secret(&Secret::new("not hex")).unwrap_err(),
+            TokenError::KeyNotHex
+        );
     }
 }
