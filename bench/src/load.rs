@@ -73,7 +73,11 @@ async fn worker(
             .header("mcp-method", "tools/call")
             .header("mcp-name", tool.as_str())
             .body(Full::new(body.clone()))?;
-        let started = if interval.is_some() {
+        // When the previous response came back after this request was due,
+        // the server made us late: count from the due time. Otherwise count
+        // from now, so the timer's millisecond slack is not charged to the
+        // server.
+        let started = if interval.is_some() && last_done > next_due {
             next_due
         } else {
             Instant::now()
