@@ -54,7 +54,10 @@ impl Agent {
             Duration::from_secs(2),
         ));
         match card.supported_interfaces.first_mut() {
-            Some(first) => first.url = url.clone(),
+            Some(first) => {
+                first.url = url.clone();
+                first.protocol_binding = "MCP".into();
+            }
             None => {
                 return Err(ClientError::Protocol(
                     "the card needs at least one supportedInterfaces entry (its url is filled in)"

@@ -139,7 +139,7 @@ pub struct UpArgs {
     #[arg(long, env = "OMEGA_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// First port: roles listen on consecutive ports from here (context,
-    /// agent-registry, mcp-registry, ingest, dashboard). 0 picks free ports.
+    /// agent-registry, mcp-registry, federation, ingest, dashboard). 0 picks free ports.
     #[arg(long, default_value_t = 7700)]
     pub port_base: u16,
     /// Post the bundled sample tickets from all four platforms and print
@@ -178,6 +178,9 @@ pub enum RoleArg {
     AgentRegistry,
     /// MCP server records and the registry REST API.
     McpRegistry,
+    /// The federation core (JSON-RPC at /rpc, MCP gateway at /mcp); finds the
+    /// registries through OMEGA_AGENT_REGISTRY_URL and OMEGA_MCP_REGISTRY_URL.
+    Federation,
     /// Webhook ingestion plus the pipeline's normalizer and router.
     Ingest,
     /// The MSP employee dashboard with its shadow and analytics teams.
@@ -192,6 +195,7 @@ impl From<RoleArg> for Role {
             RoleArg::Context => Role::Context,
             RoleArg::AgentRegistry => Role::AgentRegistry,
             RoleArg::McpRegistry => Role::McpRegistry,
+            RoleArg::Federation => Role::Federation,
             RoleArg::Ingest => Role::Ingest,
             RoleArg::Dashboard => Role::Dashboard,
             RoleArg::Team => unreachable!("`serve team` is handled by up::serve_team"),

@@ -3,6 +3,7 @@
 //! [`roles::build`] and [`up::start`].
 
 pub mod cli;
+pub mod federation_role;
 pub mod loop_roles;
 pub mod roles;
 pub mod up;

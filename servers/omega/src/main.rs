@@ -8,7 +8,7 @@ use clap::Parser;
 fn init_telemetry(json: bool) -> anyhow::Result<omega_telemetry::Telemetry> {
     let config = omega_telemetry::TelemetryConfig {
         service_name: std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "omega".into()),
-        log_filter: std::env::var("OMEGA_LOG").unwrap_or_else(|_| "info".into()),
+        log_filter: std::env::var("OMEGA_LOG").unwrap_or_else(|_| "info,rmcp=warn".into()),
         log_format: if json {
             omega_telemetry::LogFormat::Json
         } else {

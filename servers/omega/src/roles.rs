@@ -17,6 +17,8 @@ pub enum Role {
     AgentRegistry,
     /// The MCP registry.
     McpRegistry,
+    /// The federation core: JSON-RPC API at `/rpc`, MCP gateway at `/mcp`.
+    Federation,
     /// Webhook ingestion (and, in this process, the pipeline's workers).
     Ingest,
     /// The MSP employee dashboard (and its shadow and analytics teams).
@@ -32,6 +34,7 @@ impl Role {
         Role::Context,
         Role::AgentRegistry,
         Role::McpRegistry,
+        Role::Federation,
         Role::Ingest,
         Role::Dashboard,
     ];
@@ -51,6 +54,7 @@ impl Role {
             Role::Context => "context",
             Role::AgentRegistry => "agent-registry",
             Role::McpRegistry => "mcp-registry",
+            Role::Federation => "federation",
             Role::Ingest => "ingest",
             Role::Dashboard => "dashboard",
         }
@@ -139,8 +143,8 @@ pub fn build(
             )));
             omega_mcp_registry::app(state, policy, &mcp, cancel)
         }
-        Role::Ingest | Role::Dashboard => {
-            unreachable!("the pipeline roles are built by up::start")
+        Role::Federation | Role::Ingest | Role::Dashboard => {
+            unreachable!("roles that need other roles' endpoints are built by up::start")
         }
     }
 }

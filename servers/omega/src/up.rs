@@ -106,6 +106,37 @@ pub async fn start(
     for (role, b) in bound {
         match role {
             Role::Ingest | Role::Dashboard => loop_roles_wanted.push((role, b)),
+            Role::Federation => {
+                // The registries of this process, or (for `omega serve
+                // federation`) OMEGA_AGENT_REGISTRY_URL / OMEGA_MCP_REGISTRY_URL.
+                let url = |r: Role, env: &str| {
+                    endpoints
+                        .get(r.name())
+                        .cloned()
+                        .or_else(|| std::env::var(env).ok())
+                        .with_context(|| {
+                            format!(
+                                "the federation needs the {}: run it here or set {env}",
+                                r.name()
+                            )
+                        })
+                };
+                let state = crate::federation_role::state(
+                    data_dir,
+                    &url(Role::AgentRegistry, "OMEGA_AGENT_REGISTRY_URL")?,
+                    &url(Role::McpRegistry, "OMEGA_MCP_REGISTRY_URL")?,
+                    omega_stack::TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone())),
+                )
+                .await?;
+                omega_federation::spawn_refresher(&state, cancel.clone());
+                let router = omega_federation::app(
+                    state,
+                    &roles::mcp_options(config, &backends),
+                    cancel.clone(),
+                )
+                .into_router();
+                tasks.push(serve(b.listener, router, &cancel));
+            }
             _ => {
                 let router = roles::build(role, config, &backends, cancel.clone()).into_router();
                 tasks.push(serve(b.listener, router, &cancel));

@@ -5,6 +5,7 @@
 
 mod agent_registry;
 mod context;
+mod federation;
 mod harness;
 mod mcp_registry;
 mod process;

@@ -71,6 +71,7 @@ async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
             "agent-registry",
             "context",
             "dashboard",
+            "federation",
             "ingest",
             "mcp-registry"
         ]
