@@ -13,7 +13,8 @@ use omega_classifier::{Target, labelled, read_labelled_csv};
 use omega_dashboard::experiment::{ExperimentConfig, csv, run, svg};
 
 fn main() -> anyhow::Result<()> {
-    let mut data = PathBuf::from("/work/shared/data/tickets/it-tickets-train.csv.gz");
+    let mut data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/tickets/it-tickets-train.csv.gz");
     let mut cfg = ExperimentConfig::default();
     let mut out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/learning-curve");
     let mut args = std::env::args().skip(1);
