@@ -185,7 +185,9 @@ impl OmegaConfig {
         }
         self.limits.validate()?;
         self.teams.validate()?;
-        self.pipeline.validate(&self.teams).map_err(ConfigError::Invalid)?;
+        self.pipeline
+            .validate(&self.teams)
+            .map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

@@ -101,7 +101,11 @@ pub struct ActionMessage {
 
 impl ActionMessage {
     /// The message for `ticket`'s `triage`, routed for `reason`.
-    pub fn for_ticket(ticket: &omega_protocol::Ticket, triage: TriageResult, reason: String) -> Self {
+    pub fn for_ticket(
+        ticket: &omega_protocol::Ticket,
+        triage: TriageResult,
+        reason: String,
+    ) -> Self {
         Self {
             triage,
             reason,
