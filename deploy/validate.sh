@@ -6,18 +6,18 @@
 #
 # Uses the `kubernetes-validate` PyPI package in strict mode (unknown fields
 # are errors) for Kubernetes $K8S_VERSION (default 1.30.0). The package is
-# installed on first use into the venv at $OMEGA_PYTHON (default
-# <repo>/target/venv).
+# installed on first use into the venv at $OMEGA_K8S_VENV (default: the
+# test venv <repo>/.venv, where scripts/test installs it).
 set -euo pipefail
 
 k8s_version="${K8S_VERSION:-1.30.0}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${OMEGA_PYTHON:-$root/target/venv}"
+venv="${OMEGA_K8S_VENV:-$root/.venv}"
 kv="$venv/bin/kubernetes-validate"
 
 if [ ! -x "$kv" ]; then
   echo "installing kubernetes-validate into $venv" >&2
-  python3 -m venv "$venv"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet "kubernetes-validate==1.37.0"
 fi
 
