@@ -127,6 +127,46 @@ async fn main() -> anyhow::Result<()> {
         idle_rss as f64 / 1024.0
     );
 
+    let _ = context_url;
+    drop(omega);
+
+    // The load runs against the context server as a deployment runs it
+    // (`omega serve context`), so the pipeline's and dashboard's background
+    // workers of `omega up` do not share the two cores with it.
+    let serve_dir = dir.join("serve-context");
+    std::fs::create_dir_all(&serve_dir)?;
+    let _context = Proc(
+        Command::new(sibling("omega")?)
+            .args([
+                "--data-dir",
+                serve_dir.to_str().context("utf-8 path")?,
+                "serve",
+                "context",
+                "--port",
+                "0",
+            ])
+            .env("OMEGA_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    let serve_started = Instant::now();
+    let context_url = loop {
+        if let Ok(text) = std::fs::read_to_string(serve_dir.join("endpoints.json"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            let url = v["context"]
+                .as_str()
+                .context("context endpoint")?
+                .to_owned();
+            if ready(&url.replace("/mcp", "/readyz")).await {
+                break url;
+            }
+        }
+        if serve_started.elapsed() > Duration::from_secs(10) {
+            bail!("omega serve context was not ready within 10 s");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
     let omega_addr: SocketAddr = context_url
         .trim_start_matches("http://")
         .trim_end_matches("/mcp")

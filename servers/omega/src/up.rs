@@ -128,6 +128,10 @@ pub async fn start(
                     omega_stack::TenantPolicy::new(config.tenants.iter().map(|t| t.id.clone())),
                 )
                 .await?;
+                publish_own_servers(&endpoints).await;
+                if let Err(e) = state.refresh_catalog().await {
+                    tracing::warn!(error = %e, "first catalog refresh failed");
+                }
                 omega_federation::spawn_refresher(&state, cancel.clone());
                 let router = omega_federation::app(
                     state,
@@ -215,6 +219,57 @@ pub async fn start(
         workers,
         dashboard: dashboard_running,
     })
+}
+
+/// Publishes this process's MCP servers in its MCP registry, so the
+/// federation's gateway aggregates them. A record is immutable per version,
+/// so the version carries the port as build metadata; a restart on the same
+/// ports finds its records already there.
+async fn publish_own_servers(endpoints: &BTreeMap<String, String>) {
+    let Some(registry_url) = endpoints.get(Role::McpRegistry.name()) else {
+        return;
+    };
+    let Ok(mcp) = omega_client::McpClient::connect(registry_url).await else {
+        tracing::warn!(%registry_url, "cannot reach the MCP registry to publish OMEGA's servers");
+        return;
+    };
+    let registry = omega_client::McpRegistryClient::new(mcp);
+    for (role, what) in [
+        (
+            Role::Context,
+            "OMEGA context server: sessions, cache, semantic memory",
+        ),
+        (
+            Role::AgentRegistry,
+            "OMEGA agent registry: agent cards and discovery",
+        ),
+        (Role::McpRegistry, "OMEGA MCP registry: server records"),
+    ] {
+        let Some(url) = endpoints.get(role.name()) else {
+            continue;
+        };
+        let port = url
+            .rsplit(':')
+            .next()
+            .unwrap_or("0")
+            .trim_end_matches("/mcp");
+        let record = serde_json::json!({
+            "name": format!("io.omega.local/{}", role.name()),
+            "description": what,
+            "version": format!("{}+port{port}", env!("CARGO_PKG_VERSION")),
+            "remotes": [{"type": "streamable-http", "url": url}],
+        });
+        let Ok(record) = serde_json::from_value(record) else {
+            continue;
+        };
+        match registry.publish(&record).await {
+            Ok(_) => {}
+            Err(e) if e.code() == Some(omega_protocol::ErrorCode::ALREADY_EXISTS) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, role = role.name(), "publishing to the MCP registry failed")
+            }
+        }
+    }
 }
 
 /// Publishes queue depths and workers per team as gauges every few seconds.

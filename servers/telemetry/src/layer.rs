@@ -1,10 +1,15 @@
 //! A tower layer that gives every HTTP request a server span (child of the
 //! caller's `traceparent`, when sent) and records its metrics.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::histogram::Histogram;
 
 use axum::extract::MatchedPath;
 use http::{Request, Response};
@@ -40,6 +45,7 @@ impl<S> Layer<S> for TelemetryLayer {
             inner,
             metrics: self.metrics.clone(),
             service: self.service.clone(),
+            handles: HandleCache::default(),
         }
     }
 }
@@ -50,7 +56,12 @@ pub struct TelemetryService<S> {
     inner: S,
     metrics: Metrics,
     service: String,
+    handles: HandleCache,
 }
+
+/// Metric handles per (route template, method, status), so a request
+/// records with one small map lookup instead of building label sets.
+type HandleCache = Arc<Mutex<HashMap<(Arc<str>, http::Method, u16), (Counter, Histogram)>>>;
 
 impl<S, B, RB> Service<Request<B>> for TelemetryService<S>
 where
@@ -66,11 +77,11 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let route = req
+        let route: Arc<str> = req
             .extensions()
             .get::<MatchedPath>()
-            .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-        let method = req.method().as_str().to_owned();
+            .map_or_else(|| Arc::from("unmatched"), |p| Arc::from(p.as_str()));
+        let method = req.method().clone();
         let span = tracing::info_span!(
             "http.request",
             otel.name = %format!("{method} {route}"),
@@ -87,6 +98,7 @@ where
         let fut = self.inner.call(req).instrument(span.clone());
         let metrics = self.metrics.clone();
         let service = self.service.clone();
+        let handles = self.handles.clone();
         Box::pin(async move {
             let result = fut.await;
             let status = match &result {
@@ -94,7 +106,21 @@ where
                 Err(_) => 500,
             };
             span.record("http.response.status_code", status);
-            metrics.record_request(&service, &route, &method, status, started.elapsed());
+            let elapsed = started.elapsed();
+            let (counter, histogram) = {
+                let mut cache = handles.lock().expect("metric handle cache");
+                cache
+                    .entry((route.clone(), method.clone(), status))
+                    .or_insert_with(|| {
+                        metrics.request_handles(&service, &route, method.as_str(), status)
+                    })
+                    .clone()
+            };
+            counter.inc();
+            histogram.observe(elapsed.as_secs_f64());
+            if status >= 500 {
+                metrics.record_error(&service, "http_5xx");
+            }
             result
         })
     }

@@ -158,6 +158,36 @@ impl Metrics {
             .register(name, help, metric);
     }
 
+    /// The request counter and latency histogram of one (service, route,
+    /// method, status), for callers that cache them to record without a
+    /// label lookup per request.
+    pub fn request_handles(
+        &self,
+        service: &str,
+        route: &str,
+        method: &str,
+        status: u16,
+    ) -> (Counter, Histogram) {
+        let counter = self
+            .requests
+            .get_or_create(&RequestLabels {
+                service: service.into(),
+                route: route.into(),
+                method: method.into(),
+                status: status.to_string(),
+            })
+            .clone();
+        let histogram = self
+            .latency
+            .get_or_create(&LatencyLabels {
+                service: service.into(),
+                route: route.into(),
+                method: method.into(),
+            })
+            .clone();
+        (counter, histogram)
+    }
+
     /// Records one finished request. `route` must be a route template
     /// (`/tickets/{id}`), never a raw path, to bound cardinality.
     pub fn record_request(

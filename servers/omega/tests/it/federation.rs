@@ -117,6 +117,42 @@ async fn titans_and_agents_are_reachable_through_the_federation() {
     .await;
     assert_eq!(unknown["error"]["code"], -32601);
 
+    // The MCP gateway aggregates the servers this process published in its
+    // MCP registry, prefixed by server, and forwards calls.
+    let gateway = omega_client::McpClient::connect(running.url(Role::Federation))
+        .await
+        .unwrap();
+    let names: Vec<String> = gateway
+        .list_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"context__session_get".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"mcp-registry__mcp_server_list".to_owned()),
+        "{names:?}"
+    );
+    gateway
+        .call_tool(
+            "context__cache_put",
+            json!({"tenant": "acme", "key": "via-gateway", "value": 7}),
+        )
+        .await
+        .unwrap();
+    let hit = gateway
+        .call_tool(
+            "context__cache_get",
+            json!({"tenant": "acme", "key": "via-gateway"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hit["value"], 7);
+
     agent.shutdown().await.unwrap();
     running.stop().await.unwrap();
 }
