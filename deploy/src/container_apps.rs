@@ -22,7 +22,7 @@ fn app(
     secrets: Vec<Value>,
 ) -> Value {
     let id = &deploy.azure.managed_identity_resource_id;
-    let probe = |kind: &str, path: &str| json!({"type": kind, "httpGet": {"path": path, "port": port, "scheme": "HTTPS"}, "periodSeconds": 10});
+    let probe = |kind: &str, path: &str| json!({"type": kind, "httpGet": {"path": path, "port": port, "scheme": "HTTP"}, "periodSeconds": 10});
     json!({
         "name": format!("omega-{name}"),
         "type": "Microsoft.App/containerApps",

@@ -192,7 +192,7 @@ fn seed_aks_has_the_design_shape() {
     );
     assert_eq!(
         pod["containers"][0]["readinessProbe"]["httpGet"]["scheme"],
-        "HTTPS"
+        "HTTP"
     );
     assert_eq!(pod["nodeSelector"]["tier"], "always-on");
     assert!(pod["topologySpreadConstraints"].is_array());
