@@ -10,11 +10,10 @@
 use std::sync::Arc;
 
 use omega_protocol::{ErrorCode, OmegaError, TenantId, TraceContext};
-use omega_stack::{Authorizer, Caller};
+use omega_stack::{Authorizer, Caller, caller_of, error_result};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode as McpCode,
-    ErrorData, Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
-    ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ErrorCode as McpCode, ErrorData,
+    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{RoleServer, ServerHandler};
@@ -39,36 +38,6 @@ impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway").finish_non_exhaustive()
     }
-}
-
-fn caller_of(ctx: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
-    ctx.extensions
-        .get::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<Caller>())
-        .cloned()
-        .ok_or_else(|| {
-            ErrorData::new(
-                McpCode(ErrorCode::UNAUTHENTICATED.0),
-                "no caller identity on this request",
-                Some(json!({"name": "unauthenticated"})),
-            )
-        })
-}
-
-/// An [`OmegaError`] as a tool result with `isError: true`.
-fn error_result(err: &OmegaError) -> CallToolResult {
-    let mut text = format!(
-        "error {} ({}): {}",
-        err.code.0,
-        err.code.name().unwrap_or("error"),
-        err.message
-    );
-    if let Some(hint) = &err.data.hint {
-        text.push_str(&format!(" Hint: {hint}"));
-    }
-    let mut result = CallToolResult::structured_error(json!({ "error": err }));
-    result.content = vec![ContentBlock::text(text)];
-    result
 }
 
 impl Gateway {

@@ -28,7 +28,7 @@ mod tool;
 pub use auth::{AllowAll, Authenticator, Authorizer, DevAuthenticator};
 pub use caller::{Caller, CallerKind, TenantGrant};
 pub use listener::{Bound, PeerCertificates, TlsSource, Transport, bind, serve, serve_with};
-pub use mcp::{McpHandler, McpOptions, mcp_service};
+pub use mcp::{McpHandler, McpOptions, caller_of, error_result, mcp_service};
 pub use router::{Readiness, RoleApp};
 pub use schema::schema_object;
 pub use tenancy::TenantPolicy;

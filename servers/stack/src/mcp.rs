@@ -55,8 +55,9 @@ impl<S: Send + Sync + 'static> McpHandler<S> {
     }
 }
 
-/// The caller the identity layer attached to the HTTP request.
-fn caller_of(ctx: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
+/// The caller the identity layer attached to the HTTP request of an MCP
+/// message; refused when a role was served without the identity layer.
+pub fn caller_of(ctx: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
     ctx.extensions
         .get::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Caller>())
