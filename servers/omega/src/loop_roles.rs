@@ -79,26 +79,6 @@ impl CorrectionSink for PipelineLearning {
     }
 }
 
-/// A secret kept in the data directory (created on first start, mode 0600).
-fn secret(data_dir: &Path, name: &str) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join(name);
-    if let Ok(existing) = std::fs::read(&path)
-        && existing.len() >= 32
-    {
-        return Ok(existing);
-    }
-    let fresh: Vec<u8> = (0..2)
-        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
-        .collect();
-    std::fs::write(&path, &fresh).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(fresh)
-}
-
 /// The dashboard and the token a developer signs in with.
 pub struct DashboardParts {
     /// The dashboard.
@@ -116,7 +96,9 @@ pub fn dashboard(
     capacity: CapacityView,
     context: omega_client::ContextClient,
 ) -> anyhow::Result<DashboardParts> {
-    let tokens = HmacTokens::new(secret(data_dir, "dashboard.key")?)?;
+    let tokens = HmacTokens::new(omega_pipeline::load_or_create_key(
+        &data_dir.join("dashboard.key"),
+    )?)?;
     let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
     let dev_token = tokens.issue(
         &Employee {

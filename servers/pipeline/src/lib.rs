@@ -52,7 +52,9 @@ pub use messages::{ActionMessage, RawMessage, TicketMessage};
 pub use model::{
     ModelSource, SEED_CSV, TrainSummary, eval_csv, load_or_bootstrap, model_dir, train_csv,
 };
-pub use pipeline::{Pipeline, PipelineDeps, RESULTS, load_or_create_secret, open_queue};
+pub use pipeline::{
+    Pipeline, PipelineDeps, RESULTS, load_or_create_key, load_or_create_secret, open_queue,
+};
 pub use rules::{fallback_priority, suggest_actions};
 pub use triage::{CLASSIFY_DECIDER, TRIAGE_DECIDER};
 pub use worker::Stage;

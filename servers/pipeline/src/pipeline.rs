@@ -279,20 +279,27 @@ pub async fn open_queue(
 /// Reads the pseudonym master secret from `{data_dir}/pseudonym.key`, creating
 /// it (32 random bytes, hex, mode 0600 on Unix) on first start.
 pub fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, PipelineError> {
-    let path = data_dir.join("pseudonym.key");
-    if let Ok(text) = std::fs::read_to_string(&path) {
+    load_or_create_key(&data_dir.join("pseudonym.key"))
+}
+
+/// Reads the secret key at `path`, or creates 32 random bytes there (hex,
+/// mode 0600) on first use.
+pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, PipelineError> {
+    if let Ok(text) = std::fs::read_to_string(path) {
         return Ok(text.trim().as_bytes().to_vec());
     }
-    std::fs::create_dir_all(data_dir).map_err(PipelineError::io("create", data_dir))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(PipelineError::io("create", dir))?;
+    }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| PipelineError::Config(format!("no randomness: {e}")))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&path, &hex).map_err(PipelineError::io("write", &path))?;
+    std::fs::write(path, &hex).map_err(PipelineError::io("write", path))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }
     Ok(hex.into_bytes())
 }
