@@ -30,7 +30,7 @@ fn strict(schema: &mut Value) {
 }
 
 fn crd_validator(file: &str) -> jsonschema::Validator {
-    let text = std::fs::read_to_string(crd_dir().join(file)).expect("CRD file in shared/k8s/crds");
+    let text = std::fs::read_to_string(crd_dir().join(file)).expect("CRD file in deploy/crds");
     let crd: Value = serde_norway::from_str(&text).unwrap();
     let version = crd["spec"]["versions"]
         .as_array()

@@ -40,9 +40,9 @@ pub fn deploy_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `/work/shared/k8s/crds` relative to the repository root.
+/// The KEDA CRDs copied into the repository (`deploy/crds`, Apache-2.0).
 pub fn crd_dir() -> PathBuf {
-    deploy_dir().join("../../shared/k8s/crds")
+    deploy_dir().join("crds")
 }
 
 /// The recorded trace fixture.

@@ -1,7 +1,7 @@
 //! Trains and evaluates the classifier on a ticket CSV (`.csv` or `.csv.gz`).
 //!
 //! ```text
-//! cargo run --release -p omega-classifier --example evaluate -- /work/shared/data/tickets/it-tickets-train.csv.gz
+//! cargo run --release -p omega-classifier --example evaluate -- data/tickets/it-tickets-train.csv.gz
 //! ```
 //!
 //! Stratified 80/20 split with a fixed seed; prints accuracy, macro-F1, ECE, the abstention

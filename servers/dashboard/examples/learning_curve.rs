@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p omega-dashboard --example learning_curve -- \
-//!     [--data ../shared/data/tickets/it-tickets-train.csv.gz] [--seed-size 200] [--window 1000] [--limit N]
+//!     [--data data/tickets/it-tickets-train.csv.gz] [--seed-size 200] [--window 1000] [--limit N]
 //! ```
 
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ use omega_dashboard::experiment::{ExperimentConfig, csv, run, svg};
 
 fn main() -> anyhow::Result<()> {
     let mut data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/tickets/it-tickets-train.csv.gz");
+        .join("../../data/tickets/it-tickets-train.csv.gz");
     let mut cfg = ExperimentConfig::default();
     let mut out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/learning-curve");
     let mut args = std::env::args().skip(1);

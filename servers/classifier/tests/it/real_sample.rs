@@ -4,21 +4,19 @@ use omega_classifier::{
     Model, Target, TrainConfig, evaluate, labelled, read_labelled_csv, stratified_split,
 };
 
-/// `shared/` sits beside the repository (on developer machines and in CI).
+/// The labelled ticket data in the repository (`data/tickets`, CC0).
 const REAL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/tickets/it-tickets-train.csv.gz"
+    "/../../data/tickets/it-tickets-train.csv.gz"
 );
 
-/// Trains on a 2,000-row stratified sample of the real ticket data (from the shared/ folder
-/// beside the repository; the full benchmark is the `evaluate` example) and checks held-out accuracy.
+/// Trains on a 2,000-row stratified sample of the real ticket data (from `data/tickets`;
+/// the full benchmark is the `evaluate` example) and checks held-out accuracy.
 #[test]
 fn real_ticket_sample_trains_to_useful_accuracy() {
-    // The data set is shared beside the repository, never copied into it;
-    // a checkout without it cannot run this test, and says so loudly.
     assert!(
         Path::new(REAL).exists(),
-        "{REAL} is missing: put the shared/ folder beside the repository"
+        "{REAL} is missing from the checkout"
     );
     let all = labelled(&read_labelled_csv(REAL).unwrap(), Target::Category);
     assert_eq!(all.len(), 38_268);
