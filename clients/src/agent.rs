@@ -3,24 +3,21 @@
 //! deregister on shutdown (or, best effort, on drop).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use omega_protocol::{AgentCard, ErrorCode};
+use omega_protocol::AgentCard;
 use omega_stack::{McpOptions, RoleApp, ToolSet};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{AgentRegistryClient, ClientError, Connection, McpClient, McpVersion};
+use crate::{AgentRegistryClient, ClientError, Connection, McpClient, McpVersion, Registration};
 
-/// A running agent: its MCP server, its registration and its heartbeat task.
+/// A running agent: its MCP server and its registration (heartbeats).
 #[derive(Debug)]
 pub struct Agent {
-    registry: AgentRegistryClient,
-    agent_id: Arc<tokio::sync::RwLock<String>>,
+    registration: Option<Registration>,
     url: String,
     cancel: CancellationToken,
-    heartbeat: Option<JoinHandle<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -59,6 +56,7 @@ impl Agent {
                 first.protocol_binding = "MCP".into();
             }
             None => {
+                cancel.cancel();
                 return Err(ClientError::Protocol(
                     "the card needs at least one supportedInterfaces entry (its url is filled in)"
                         .into(),
@@ -66,29 +64,27 @@ impl Agent {
             }
         }
         let mcp = McpClient::over(connection, registry_url, McpVersion::V2026_07_28).await?;
-        let registry = AgentRegistryClient::new(mcp);
-        let (agent_id, interval) = registry.register(&card).await?;
-        let agent_id = Arc::new(tokio::sync::RwLock::new(agent_id));
-        let heartbeat = tokio::spawn(heartbeat_loop(
-            registry.clone(),
-            card,
-            agent_id.clone(),
-            Duration::from_secs_f64(interval.clamp(0.05, 3600.0)),
-            cancel.clone(),
-        ));
+        let registration = match Registration::start(AgentRegistryClient::new(mcp), card).await {
+            Ok(r) => r,
+            Err(e) => {
+                cancel.cancel();
+                return Err(e);
+            }
+        };
         Ok(Agent {
-            registry,
-            agent_id,
+            registration: Some(registration),
             url,
             cancel,
-            heartbeat: Some(heartbeat),
             server: Some(server),
         })
     }
 
     /// The instance id the registry assigned.
     pub async fn agent_id(&self) -> String {
-        self.agent_id.read().await.clone()
+        match &self.registration {
+            Some(r) => r.agent_id().await,
+            None => String::new(),
+        }
     }
 
     /// The agent's own MCP endpoint.
@@ -98,12 +94,11 @@ impl Agent {
 
     /// Deregisters, stops heartbeats and the server, and waits for them.
     pub async fn shutdown(mut self) -> Result<(), ClientError> {
+        let result = match self.registration.take() {
+            Some(r) => r.stop().await,
+            None => Ok(()),
+        };
         self.cancel.cancel();
-        if let Some(h) = self.heartbeat.take() {
-            let _ = h.await;
-        }
-        let id = self.agent_id.read().await.clone();
-        let result = self.registry.deregister(&id).await.map(drop);
         if let Some(s) = self.server.take() {
             let _ = s.await;
         }
@@ -113,49 +108,7 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        if self.heartbeat.is_none() {
-            return; // already shut down
-        }
+        // The registration deregisters itself (best effort) when dropped.
         self.cancel.cancel();
-        // Best effort: deregister in the background if a runtime is around.
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let registry = self.registry.clone();
-            let id = self.agent_id.clone();
-            handle.spawn(async move {
-                let id = id.read().await.clone();
-                let _ = registry.deregister(&id).await;
-            });
-        }
-    }
-}
-
-async fn heartbeat_loop(
-    registry: AgentRegistryClient,
-    card: AgentCard,
-    agent_id: Arc<tokio::sync::RwLock<String>>,
-    interval: Duration,
-    cancel: CancellationToken,
-) {
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = tokio::time::sleep(interval) => {}
-        }
-        let id = agent_id.read().await.clone();
-        match registry.heartbeat(&id).await {
-            Ok(()) => {}
-            // The registry forgot us (expired and cleaned, or restarted
-            // without its data): register again under a new id.
-            Err(e) if e.code() == Some(ErrorCode::NOT_FOUND) => {
-                match registry.register(&card).await {
-                    Ok((new_id, _)) => {
-                        tracing::info!(old = %id, new = %new_id, "re-registered with the agent registry");
-                        *agent_id.write().await = new_id;
-                    }
-                    Err(e) => tracing::warn!(error = %e, "re-registration failed"),
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, agent_id = %id, "heartbeat failed"),
-        }
     }
 }

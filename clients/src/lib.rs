@@ -25,6 +25,8 @@ mod connection;
 mod context;
 mod error;
 mod mcp;
+mod orchestrator;
+mod registration;
 mod registry;
 
 #[cfg(feature = "agent")]
@@ -33,4 +35,6 @@ pub use connection::{Connection, ConnectionSettings, Credentials};
 pub use context::ContextClient;
 pub use error::ClientError;
 pub use mcp::{McpClient, McpVersion};
+pub use orchestrator::{OrchestratorClient, TitanClient};
+pub use registration::Registration;
 pub use registry::{AgentRegistryClient, McpRegistryClient};

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_client::{AgentRegistryClient, Connection, McpClient, McpRegistryClient};
 use omega_federation::{FederationConfig, FederationState};
 use omega_protocol::{AgentCard, McpServerRecord, TenantId};
@@ -134,8 +134,9 @@ async fn main() -> anyhow::Result<()> {
         &omega_config::OmegaConfig::default(),
         dir.path(),
         IpAddr::V4(Ipv4Addr::LOCALHOST),
-        0,
-        Role::ALL,
+        omega::up::Ports::Base(0),
+        &[Role::Context, Role::AgentRegistry, Role::McpRegistry],
+        omega::role::Scaling::InProcess,
     )
     .await?;
     let cancel = CancellationToken::new();

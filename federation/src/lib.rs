@@ -37,7 +37,7 @@ pub use call::{
     CallError, DEADLINE_HEADER, DEADLINE_META_KEY, FailureKind, UpstreamCall, all_failed,
     deadline_from_meta,
 };
-pub use config::FederationConfig;
+pub use config::{FederationConfig, FederationSettings};
 pub use gateway::Gateway;
 pub use state::FederationState;
 pub use titan::TitanRouter;

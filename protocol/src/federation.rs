@@ -8,6 +8,7 @@
 //! [`TraceContext`] in `_meta[TRACE_META_KEY]`.
 
 mod jsonrpc;
+mod orchestration;
 mod titan;
 mod trace;
 
@@ -21,6 +22,9 @@ use crate::error::{ErrorCode, OmegaError};
 
 pub use jsonrpc::{
     JSONRPC_VERSION, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion, RequestId, ResponsePayload,
+};
+pub use orchestration::{
+    ClassifyRequest, ClassifyResult, OrchestrateRequest, OrchestrateResult, TitanAttempt,
 };
 pub use titan::{
     ChatMessage, ChatRole, FinishReason, TitanCallRequest, TitanCallResult, ToolCall, ToolSpec,

@@ -17,6 +17,7 @@ pub mod agent_card;
 pub mod error;
 pub mod federation;
 pub mod mcp_registry;
+pub mod queues;
 pub mod schema;
 pub mod tenant;
 pub mod ticket;
@@ -29,9 +30,10 @@ pub use agent_card::{
 };
 pub use error::{ErrorCode, ErrorDetails, OmegaError};
 pub use federation::{
-    ChatMessage, ChatRole, FinishReason, JsonRpcRequest, JsonRpcResponse, JsonRpcVersion,
-    Reachable, ReachableAgent, ReachableTitan, ReachableTool, RequestId, ResponsePayload,
-    RouteRequest, TRACE_META_KEY, TitanCallRequest, TitanCallResult, ToolCall, ToolSpec,
+    ChatMessage, ChatRole, ClassifyRequest, ClassifyResult, FinishReason, JsonRpcRequest,
+    JsonRpcResponse, JsonRpcVersion, OrchestrateRequest, OrchestrateResult, Reachable,
+    ReachableAgent, ReachableTitan, ReachableTool, RequestId, ResponsePayload, RouteRequest,
+    TRACE_META_KEY, TitanAttempt, TitanCallRequest, TitanCallResult, ToolCall, ToolSpec,
     TraceContext, Usage,
 };
 pub use mcp_registry::{

@@ -12,6 +12,7 @@ pub fn mcp_endpoints(omega: &omega::up::Running) -> Vec<(String, String)> {
         .iter()
         .filter_map(|(role, url)| match role.as_str() {
             "ingest" => None,
+            name if name.ends_with("/agent-card") => None,
             "dashboard" => Some((role.clone(), url.replace("/dashboard", "/mcp"))),
             _ => Some((role.clone(), url.clone())),
         })

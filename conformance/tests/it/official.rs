@@ -32,8 +32,9 @@ async fn official_suite_passes_except_the_listed_expected_failures() {
         &omega_config::OmegaConfig::default(),
         data.path(),
         IpAddr::V4(Ipv4Addr::LOCALHOST),
-        0,
-        omega::roles::Role::UP,
+        omega::up::Ports::Base(0),
+        &omega::up::up_roles(&omega_config::OmegaConfig::default()),
+        omega::role::Scaling::InProcess,
     )
     .await
     .unwrap();

@@ -13,8 +13,9 @@ async fn omega_up() -> (omega::up::Running, tempfile::TempDir) {
         &omega_config::OmegaConfig::default(),
         data.path(),
         IpAddr::V4(Ipv4Addr::LOCALHOST),
-        0,
-        omega::roles::Role::UP,
+        omega::up::Ports::Base(0),
+        &omega::up::up_roles(&omega_config::OmegaConfig::default()),
+        omega::role::Scaling::InProcess,
     )
     .await
     .unwrap();

@@ -68,7 +68,8 @@ fn cost_command_prints_json_and_tables() {
     )
     .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["total"], 4400.0);
+    // The seed's $4,400 plus the local Titan's two D4s_v5 pods (2 x $75).
+    assert_eq!(v["total"], 4550.0);
     assert!(v["notes"][0].as_str().unwrap().contains("embedded"));
     let args = CostArgs {
         tickets_per_hour: Some(1200.0),

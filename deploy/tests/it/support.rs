@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use omega_config::{OmegaConfig, QueueBackend};
 use omega_deploy::DeployConfig;
 
-/// The seed design: default teams on Azure Service Bus, default deploy settings.
+/// The seed design: default teams on Azure Service Bus, default deploy
+/// settings without the local Titan's role (the seed prices only the five
+/// hosted Titans' pods).
 pub fn seed() -> (OmegaConfig, DeployConfig) {
     let mut config = OmegaConfig::default();
     config.teams.queue_backend = QueueBackend::AzureServicebus;
-    (config, DeployConfig::default())
+    let mut deploy = DeployConfig::default();
+    deploy.roles.retain(|r| r.name != "titan-local");
+    (config, deploy)
 }
 
 /// A non-default configuration: Redis Streams, other replica counts and

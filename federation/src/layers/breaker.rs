@@ -8,34 +8,14 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use omega_protocol::{ErrorCode, OmegaError};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::time::Instant;
 use tower::{Layer, Service};
 
 use crate::{CallError, FailureKind};
 
-/// Circuit breaker settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct BreakerConfig {
-    /// Consecutive failures (errors that count against the upstream:
-    /// transport failures, deadlines, upstream internal errors) that open
-    /// the circuit.
-    pub failure_threshold: u32,
-    /// How long an open circuit refuses calls before letting one probe through.
-    #[serde(with = "crate::config::millis", rename = "coolOffMs")]
-    pub cool_off: Duration,
-}
-
-impl Default for BreakerConfig {
-    fn default() -> Self {
-        Self {
-            failure_threshold: 5,
-            cool_off: Duration::from_secs(5),
-        }
-    }
-}
+/// Circuit breaker settings (`[federation.breaker]`; defined in `omega-config`).
+pub use omega_config::federation::BreakerConfig;
 
 /// The state of a circuit, as observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

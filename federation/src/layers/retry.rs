@@ -3,38 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use tower::retry::Policy;
 use tower::retry::budget::{Budget, TpsBudget};
 
 use crate::{CallError, FailureKind, UpstreamCall, all_failed};
 
-/// Retry settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RetryConfig {
-    /// Most attempts per call, the first included (1 disables retries).
-    pub max_attempts: u32,
-    /// Retries allowed as a fraction of recent successful calls (0.2 = 20 %).
-    pub budget_ratio: f32,
-    /// Retries per second always allowed, whatever the ratio says.
-    pub budget_min_per_sec: u32,
-    /// Delay before the first retry; doubled for each further one.
-    #[serde(with = "crate::config::millis", rename = "backoffMs")]
-    pub backoff: Duration,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            budget_ratio: 0.2,
-            budget_min_per_sec: 10,
-            backoff: Duration::from_millis(10),
-        }
-    }
-}
+/// Retry settings (`[federation.retry]`; defined in `omega-config`).
+pub use omega_config::federation::RetryConfig;
 
 /// The retry policy: a failed call is retried when
 ///

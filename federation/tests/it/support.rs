@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::response::Response;
 use futures::future::BoxFuture;
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega::up::{Running, start};
 use omega_client::{AgentRegistryClient, Connection, McpClient, McpRegistryClient, McpVersion};
 use omega_config::OmegaConfig;
@@ -267,8 +267,9 @@ impl World {
             &OmegaConfig::default(),
             dir.path(),
             IpAddr::V4(Ipv4Addr::LOCALHOST),
-            0,
-            Role::ALL,
+            omega::up::Ports::Base(0),
+            &[Role::Context, Role::AgentRegistry, Role::McpRegistry],
+            omega::role::Scaling::InProcess,
         )
         .await
         .unwrap();

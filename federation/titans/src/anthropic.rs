@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
 use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
-use crate::secret::{Secret, SecretSource};
+use crate::secret::{Secret, SecretSource, key_text, read_key};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
 use crate::{TitanCallRequest, TitanCallResult};
@@ -38,19 +38,14 @@ pub struct ClaudeTitan {
 }
 
 impl ClaudeTitan {
-    /// ClaudeTitan from its configuration.
-    pub fn new(
+    /// ClaudeTitan from its configuration, reading its key from `secrets`.
+    pub async fn new(
         cfg: &HttpTitanConfig,
         secrets: &dyn SecretSource,
         http: HttpClient,
     ) -> Result<Self, ConfigError> {
-        let cfg = cfg.resolve("claude", &DEFAULTS)?;
-        let key = secrets
-            .secret(&cfg.api_key_secret)
-            .map_err(|source| ConfigError::Secret {
-                titan: "claude".into(),
-                source,
-            })?;
+        let cfg = crate::config::resolve(cfg, "claude", &DEFAULTS)?;
+        let key = read_key(secrets, "claude", &cfg.api_key_secret).await?;
         Ok(Self { cfg, key, http })
     }
 
@@ -109,7 +104,7 @@ impl ClaudeTitan {
         let headers = vec![
             (
                 HeaderName::from_static("x-api-key"),
-                header_value("claude", self.key.expose())?,
+                header_value("claude", key_text("claude", &self.key)?)?,
             ),
             (
                 HeaderName::from_static("anthropic-version"),

@@ -34,7 +34,7 @@ pub use acp::ACP_PROTOCOL_VERSION;
 
 use crate::config::{AugmentConfig, ConfigError};
 use crate::error::TitanError;
-use crate::secret::{Secret, SecretSource};
+use crate::secret::{Secret, SecretSource, key_text, read_key};
 use crate::titan::{Titan, TitanEvent, TitanStream};
 use crate::{ChatMessage, ChatRole, FinishReason, TitanCallRequest, TitanCallResult, Usage};
 
@@ -50,29 +50,21 @@ pub struct AugmentTitan {
 }
 
 impl AugmentTitan {
-    /// AugmentTitan from its configuration.
-    pub fn new(cfg: &AugmentConfig, secrets: &dyn SecretSource) -> Result<Self, ConfigError> {
+    /// AugmentTitan from its configuration, reading the session secret (if
+    /// named) from `secrets`.
+    pub async fn new(cfg: &AugmentConfig, secrets: &dyn SecretSource) -> Result<Self, ConfigError> {
         let invalid = |field: &str, message: &str| ConfigError::Invalid {
             field: format!("augment.{field}"),
             message: message.into(),
         };
-        if cfg.command.trim().is_empty() {
-            return Err(invalid("command", "name the auggie program"));
-        }
-        if cfg.timeout_ms == 0 {
-            return Err(invalid("timeoutMs", "must be positive"));
-        }
+        cfg.check()?;
         let workspace = match &cfg.workspace {
-            Some(w) if w.is_absolute() => w.clone(),
-            Some(_) => return Err(invalid("workspace", "must be an absolute path")),
+            Some(w) => w.clone(),
             None => std::env::current_dir()
                 .map_err(|_| invalid("workspace", "the current directory is unknown; set it"))?,
         };
         let auth = match &cfg.session_auth_secret {
-            Some(name) => Some(secrets.secret(name).map_err(|source| ConfigError::Secret {
-                titan: TITAN.into(),
-                source,
-            })?),
+            Some(name) => Some(read_key(secrets, TITAN, name).await?),
             None => None,
         };
         Ok(Self {
@@ -101,7 +93,7 @@ impl AugmentTitan {
         }
         cmd.env("AUGMENT_DISABLE_AUTO_UPDATE", "1");
         if let Some(auth) = &self.auth {
-            cmd.env("AUGMENT_SESSION_AUTH", auth.expose());
+            cmd.env("AUGMENT_SESSION_AUTH", key_text(TITAN, auth)?);
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
 use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
-use crate::secret::{Secret, SecretSource};
+use crate::secret::{Secret, SecretSource, key_text, read_key};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
 use crate::{TitanCallRequest, TitanCallResult};
@@ -34,19 +34,14 @@ pub struct GeminiTitan {
 }
 
 impl GeminiTitan {
-    /// GeminiTitan from its configuration.
-    pub fn new(
+    /// GeminiTitan from its configuration, reading its key from `secrets`.
+    pub async fn new(
         cfg: &HttpTitanConfig,
         secrets: &dyn SecretSource,
         http: HttpClient,
     ) -> Result<Self, ConfigError> {
-        let cfg = cfg.resolve("gemini", &DEFAULTS)?;
-        let key = secrets
-            .secret(&cfg.api_key_secret)
-            .map_err(|source| ConfigError::Secret {
-                titan: "gemini".into(),
-                source,
-            })?;
+        let cfg = crate::config::resolve(cfg, "gemini", &DEFAULTS)?;
+        let key = read_key(secrets, "gemini", &cfg.api_key_secret).await?;
         Ok(Self { cfg, key, http })
     }
 
@@ -128,7 +123,7 @@ impl GeminiTitan {
         let deadline = Deadline::after(self.cfg.timeout);
         let headers = vec![(
             HeaderName::from_static("x-goog-api-key"),
-            header_value("gemini", self.key.expose())?,
+            header_value("gemini", key_text("gemini", &self.key)?)?,
         )];
         tracing::debug!(titan = "gemini", model, stream, "generateContent call");
         let resp = self

@@ -32,7 +32,8 @@ mod registry;
 pub use anthropic::ClaudeTitan;
 pub use augment::AugmentTitan;
 pub use config::{
-    AugmentConfig, ConfigError, HttpTitanConfig, ModelPrice, PriceTable, TitanConfig,
+    AugmentConfig, ConfigError, HttpTitanConfig, LocalConfig, ModelPrice, PriceTable, TITAN_NAMES,
+    TitanConfig,
 };
 pub use error::TitanError;
 pub use gemini::GeminiTitan;

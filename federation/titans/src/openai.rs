@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::config::{ConfigError, HttpTitanConfig, ProviderDefaults, Resolved};
 use crate::error::TitanError;
 use crate::http::{Deadline, HttpClient, header_value, read_json, sse_events};
-use crate::secret::{Secret, SecretSource};
+use crate::secret::{Secret, SecretSource, key_text, read_key};
 use crate::stream::decode;
 use crate::titan::{Titan, TitanStream};
 use crate::{ChatRole, TitanCallRequest, TitanCallResult};
@@ -53,25 +53,25 @@ const GROK_DEFAULTS: ProviderDefaults = ProviderDefaults {
 };
 
 impl OpenAiTitan {
-    /// GPTTitan (`gpt`) from its configuration.
-    pub fn gpt(
+    /// GPTTitan (`gpt`) from its configuration, reading its key from `secrets`.
+    pub async fn gpt(
         cfg: &HttpTitanConfig,
         secrets: &dyn SecretSource,
         http: HttpClient,
     ) -> Result<Self, ConfigError> {
-        Self::build("gpt", Flavor::OpenAi, &GPT_DEFAULTS, cfg, secrets, http)
+        Self::build("gpt", Flavor::OpenAi, &GPT_DEFAULTS, cfg, secrets, http).await
     }
 
-    /// GrokTitan (`grok`) from its configuration.
-    pub fn grok(
+    /// GrokTitan (`grok`) from its configuration, reading its key from `secrets`.
+    pub async fn grok(
         cfg: &HttpTitanConfig,
         secrets: &dyn SecretSource,
         http: HttpClient,
     ) -> Result<Self, ConfigError> {
-        Self::build("grok", Flavor::Xai, &GROK_DEFAULTS, cfg, secrets, http)
+        Self::build("grok", Flavor::Xai, &GROK_DEFAULTS, cfg, secrets, http).await
     }
 
-    fn build(
+    async fn build(
         name: &str,
         flavor: Flavor,
         defaults: &ProviderDefaults,
@@ -79,13 +79,8 @@ impl OpenAiTitan {
         secrets: &dyn SecretSource,
         http: HttpClient,
     ) -> Result<Self, ConfigError> {
-        let cfg = cfg.resolve(name, defaults)?;
-        let key = secrets
-            .secret(&cfg.api_key_secret)
-            .map_err(|source| ConfigError::Secret {
-                titan: name.into(),
-                source,
-            })?;
+        let cfg = crate::config::resolve(cfg, name, defaults)?;
+        let key = read_key(secrets, name, &cfg.api_key_secret).await?;
         Ok(Self {
             name: name.into(),
             flavor,
@@ -140,7 +135,10 @@ impl OpenAiTitan {
             });
         }
         let deadline = Deadline::after(self.cfg.timeout);
-        let bearer = header_value(&self.name, &format!("Bearer {}", self.key.expose()))?;
+        let bearer = header_value(
+            &self.name,
+            &format!("Bearer {}", key_text(&self.name, &self.key)?),
+        )?;
         let url = format!("{}/chat/completions", self.cfg.base_url);
         tracing::debug!(titan = %self.name, model = ?req.model, stream, "chat completions call");
         let resp = self

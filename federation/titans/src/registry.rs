@@ -49,10 +49,12 @@ impl Titans {
     }
 }
 
-/// Builds every configured Titan plus the local one. Fails when a
-/// configured provider's key secret is missing, a value is invalid, or the
-/// default Titan is not configured.
-pub fn build_titans(
+/// Builds every configured Titan plus the local one, reading the providers'
+/// keys from `secrets` (`EnvSecrets::unprefixed()` reads `OPENAI_API_KEY`
+/// and the like from the environment). Fails when a configured provider's
+/// key secret is missing, a value is invalid, or the default Titan is not
+/// configured.
+pub async fn build_titans(
     config: &TitanConfig,
     secrets: &dyn SecretSource,
     local: Arc<dyn LocalModel>,
@@ -69,30 +71,33 @@ pub fn build_titans(
         if let Some(c) = &config.gpt {
             by_name.insert(
                 "gpt".into(),
-                Arc::new(OpenAiTitan::gpt(c, secrets, http.clone())?),
+                Arc::new(OpenAiTitan::gpt(c, secrets, http.clone()).await?),
             );
         }
         if let Some(c) = &config.grok {
             by_name.insert(
                 "grok".into(),
-                Arc::new(OpenAiTitan::grok(c, secrets, http.clone())?),
+                Arc::new(OpenAiTitan::grok(c, secrets, http.clone()).await?),
             );
         }
         if let Some(c) = &config.claude {
             by_name.insert(
                 "claude".into(),
-                Arc::new(ClaudeTitan::new(c, secrets, http.clone())?),
+                Arc::new(ClaudeTitan::new(c, secrets, http.clone()).await?),
             );
         }
         if let Some(c) = &config.gemini {
             by_name.insert(
                 "gemini".into(),
-                Arc::new(GeminiTitan::new(c, secrets, http)?),
+                Arc::new(GeminiTitan::new(c, secrets, http).await?),
             );
         }
     }
     if let Some(c) = &config.augment {
-        by_name.insert("augment".into(), Arc::new(AugmentTitan::new(c, secrets)?));
+        by_name.insert(
+            "augment".into(),
+            Arc::new(AugmentTitan::new(c, secrets).await?),
+        );
     }
     if !by_name.contains_key(&config.default_titan) {
         return Err(ConfigError::Invalid {

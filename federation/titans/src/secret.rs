@@ -1,148 +1,106 @@
 //! API keys and tokens: where they come from and how they stay out of logs.
+//!
+//! The sources are omega-security's secrets module, the one of the
+//! workspace (re-exported here): [`EnvSecrets`] (for the Titans
+//! [`EnvSecrets::unprefixed`], so `OPENAI_API_KEY` is the variable of that
+//! name), [`FileSecrets`] (the Kubernetes/Docker secrets layout), Azure Key
+//! Vault (`omega_security::secrets::KeyVault`) and a [`Chain`] of them. A
+//! [`Secret`]'s `Debug` never shows the value. This module adds how a Titan
+//! reads its key: as text with surrounding whitespace trimmed.
 
-use std::path::PathBuf;
+pub use omega_security::secrets::{
+    Chain, EnvSecrets, FileSecrets, Secret, SecretError, SecretSource,
+};
 
-/// A secret value (API key, session token). `Debug` and `Display` print
-/// `[redacted]`; only [`Secret::expose`] gives the value, at the point it is
-/// put into a request header or a child process environment.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use crate::config::ConfigError;
+use crate::error::TitanError;
 
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+/// Reads the secret `name` holding `titan`'s key: UTF-8 text, surrounding
+/// whitespace trimmed, not blank.
+pub(crate) async fn read_key(
+    secrets: &dyn SecretSource,
+    titan: &str,
+    name: &str,
+) -> Result<Secret, ConfigError> {
+    let fail = |source| ConfigError::Secret {
+        titan: titan.into(),
+        source,
+    };
+    let secret = secrets.get(name).await.map_err(fail)?;
+    let text = secret.expose_str().map_err(fail)?.trim();
+    if text.is_empty() {
+        return Err(fail(SecretError::Empty {
+            name: name.into(),
+            source_name: "its secret source (only whitespace)".into(),
+        }));
     }
-
-    /// The value. Call only where it is sent to the provider.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+    Ok(Secret::new(text))
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Why a secret could not be read.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SecretError {
-    /// The secret is not set.
-    #[error("secret {name} is not set; {hint}")]
-    Missing {
-        /// Secret name.
-        name: String,
-        /// Where it was looked for.
-        hint: String,
-    },
-    /// The secret exists but could not be read.
-    #[error("secret {name} could not be read: {source}")]
-    Unreadable {
-        /// Secret name.
-        name: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
-
-/// Where Titans get their keys: the deployment's secrets provider
-/// implements this (Key Vault, Kubernetes secrets, ...); [`EnvSecrets`] and
-/// [`FileSecrets`] cover one machine.
-pub trait SecretSource: Send + Sync {
-    /// The secret called `name` (for example `OPENAI_API_KEY`).
-    fn secret(&self, name: &str) -> Result<Secret, SecretError>;
-}
-
-/// Secrets from environment variables of the same name.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EnvSecrets;
-
-impl SecretSource for EnvSecrets {
-    fn secret(&self, name: &str) -> Result<Secret, SecretError> {
-        match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-            _ => Err(SecretError::Missing {
-                name: name.into(),
-                hint: format!("export {name} or disable this Titan"),
-            }),
-        }
-    }
-}
-
-/// Secrets from files in a directory, one file per secret named like the
-/// secret (the Kubernetes/Docker secrets layout); surrounding whitespace is
-/// trimmed.
-#[derive(Debug, Clone)]
-pub struct FileSecrets {
-    dir: PathBuf,
-}
-
-impl FileSecrets {
-    /// Reads secrets from `dir`.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
-    }
-}
-
-impl SecretSource for FileSecrets {
-    fn secret(&self, name: &str) -> Result<Secret, SecretError> {
-        // A name is a file name, never a path: refuse traversal.
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(SecretError::Missing {
-                name: name.into(),
-                hint: "secret names are plain file names".into(),
-            });
-        }
-        let path = self.dir.join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
-            Ok(_) => Err(SecretError::Missing {
-                name: name.into(),
-                hint: format!("{} is empty", path.display()),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SecretError::Missing {
-                name: name.into(),
-                hint: format!("create {}", path.display()),
-            }),
-            Err(source) => Err(SecretError::Unreadable {
-                name: name.into(),
-                source,
-            }),
-        }
-    }
+/// The text of a key [`read_key`] returned. Call only where it is sent.
+pub(crate) fn key_text<'a>(titan: &str, key: &'a Secret) -> Result<&'a str, TitanError> {
+    key.expose_str().map_err(|_| TitanError::Auth {
+        titan: titan.into(),
+        detail: "the API key is not UTF-8 text".into(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn debug_redacts() {
-        let s = Secret::new("sk-live-123");
-        assert!(!format!("{s:?}").contains("sk-live"));
-        assert!(!format!("{s}").contains("sk-live"));
-        assert_eq!(s.expose(), "sk-live-123");
+    /// Secrets from a fixed list.
+    struct Map(Vec<(&'static str, &'static [u8])>);
+
+    impl SecretSource for Map {
+        fn get<'a>(
+            &'a self,
+            name: &'a str,
+        ) -> omega_security::secrets::BoxFuture<'a, Result<Secret, SecretError>> {
+            Box::pin(async move {
+                self.0
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| Secret::new(*v))
+                    .ok_or_else(|| SecretError::NotFound {
+                        name: name.into(),
+                        source_name: "the test map".into(),
+                    })
+            })
+        }
     }
 
-    #[test]
-    fn file_secrets_read_trim_and_refuse_paths() {
+    #[tokio::test]
+    async fn keys_are_trimmed_text_and_never_blank() {
+        let src = Map(vec![
+            ("OPENAI_API_KEY", b" sk-abc\n"),
+            ("BLANK", b" \t\n"),
+            ("BINARY", b"\xff\xfe"),
+        ]);
+        let key = read_key(&src, "gpt", "OPENAI_API_KEY").await.unwrap();
+        assert_eq!(key_text("gpt", &key).unwrap(), "sk-abc");
+        assert!(!format!("{key:?}").contains("sk-abc"));
+        for (name, want) in [
+            ("BLANK", "empty"),
+            ("BINARY", "UTF-8"),
+            ("MISSING", "not found"),
+        ] {
+            let err = read_key(&src, "gpt", name).await.unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("gpt") && text.contains(want),
+                "{name}: {text}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn file_secrets_read_the_kubernetes_layout() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("OPENAI_API_KEY"), "sk-abc\n").unwrap();
         let src = FileSecrets::new(dir.path());
-        assert_eq!(src.secret("OPENAI_API_KEY").unwrap().expose(), "sk-abc");
-        assert!(matches!(
-            src.secret("MISSING"),
-            Err(SecretError::Missing { .. })
-        ));
-        assert!(src.secret("../etc/passwd").is_err());
+        let key = read_key(&src, "gpt", "OPENAI_API_KEY").await.unwrap();
+        assert_eq!(key_text("gpt", &key).unwrap(), "sk-abc");
+        assert!(read_key(&src, "gpt", "../etc/passwd").await.is_err());
     }
 }

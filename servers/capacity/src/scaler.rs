@@ -38,6 +38,7 @@
 use std::collections::VecDeque;
 
 use omega_config::TeamConfig;
+use omega_config::pipeline::CapacityOverrides;
 use serde::Serialize;
 
 /// The HPA part of the rules (KEDA hands 1..n to the HPA).
@@ -90,6 +91,27 @@ impl ScalerSettings {
             cooldown_ms: team.cooldown_secs.saturating_mul(1000),
             polling_ms: team.polling_interval_secs.max(1).saturating_mul(1000),
             hpa: HpaBehavior::default(),
+        }
+    }
+
+    /// Settings for a configured team with the timing overrides applied
+    /// (polling interval, cooldown and scale-down window; for tests and
+    /// demos). Unset overrides keep the team's values.
+    pub fn from_team_with(team: &TeamConfig, overrides: &CapacityOverrides) -> Self {
+        let base = Self::from_team(team);
+        Self {
+            polling_ms: overrides
+                .polling_interval_ms
+                .unwrap_or(base.polling_ms)
+                .max(1),
+            cooldown_ms: overrides.cooldown_ms.unwrap_or(base.cooldown_ms),
+            hpa: HpaBehavior {
+                scale_down_window_ms: overrides
+                    .scale_down_window_ms
+                    .unwrap_or(base.hpa.scale_down_window_ms),
+                ..base.hpa
+            },
+            ..base
         }
     }
 }

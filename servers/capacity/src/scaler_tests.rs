@@ -183,3 +183,37 @@ fn from_team_converts_seconds() {
         (10, 5, 300_000, 30_000)
     );
 }
+
+#[test]
+fn overrides_replace_only_the_timings() {
+    let teams = omega_config::TeamsConfig::default();
+    let team = teams.team("triage").unwrap();
+    let s = ScalerSettings::from_team_with(team, &CapacityOverrides::default());
+    assert_eq!(s, ScalerSettings::from_team(team));
+    assert_eq!(
+        (s.polling_ms, s.cooldown_ms, s.max_replicas, s.message_count),
+        (30_000, 300_000, 10, 5)
+    );
+    let o = CapacityOverrides {
+        polling_interval_ms: Some(50),
+        cooldown_ms: Some(200),
+        scale_down_window_ms: Some(0),
+    };
+    let s = ScalerSettings::from_team_with(team, &o);
+    assert_eq!(
+        (
+            s.polling_ms,
+            s.cooldown_ms,
+            s.hpa.scale_down_window_ms,
+            s.max_replicas,
+            s.hpa.tolerance
+        ),
+        (50, 200, 0, 10, 0.1)
+    );
+    // A zero polling interval would spin: it is raised to 1 ms.
+    let zero = CapacityOverrides {
+        polling_interval_ms: Some(0),
+        ..CapacityOverrides::default()
+    };
+    assert_eq!(ScalerSettings::from_team_with(team, &zero).polling_ms, 1);
+}

@@ -347,6 +347,9 @@ impl Default for DeployConfig {
                 role("agent-registry", 2, "D4s_v5"),
                 role("mcp-registry", 2, "D4s_v5"),
                 role("orchestrator", 2, "D4s_v5"),
+                // The embedded classifier: the orchestrator's default and
+                // fallback Titan, so it runs like the core (two replicas).
+                role("titan-local", 2, "D4s_v5"),
                 role("titan-gpt", 1, "D8s_v5"),
                 role("titan-claude", 1, "D8s_v5"),
                 role("titan-gemini", 1, "D8s_v5"),

@@ -1,15 +1,50 @@
 //! OMEGA configuration: the one file (`omega.toml`) that drives `omega up`,
-//! every role, the in-process capacity manager and the deployment renderer.
+//! every role, the Titans, the orchestrator, the federation, the dashboard,
+//! the in-process capacity manager and the deployment renderer.
 //!
 //! Every type uses `camelCase` keys and refuses unknown keys, so a typo is an
 //! error and not a silently ignored setting. [`OmegaConfig::default`] runs on
 //! one machine with nothing else installed.
+//!
+//! [`OmegaConfig::load`] and [`OmegaConfig::from_toml`] name the full dotted
+//! path of a bad key or value (`titans.gpt.modle: unknown field …`), and
+//! [`OmegaConfig::validate`] names the path of an inconsistent value
+//! (``orchestrator.tasks.classify.titans[1]: titan `foo` is not configured …``).
+//! [`OmegaConfig::effective_toml_redacted`] renders the configuration in
+//! force with every secret value replaced by `"<redacted>"`.
+//!
+//! # Editor completion
+//!
+//! The JSON Schema of the file is checked in as
+//! `servers/config/omega.schema.json` (generated from [`OmegaConfig`] by
+//! [`json_schema`]; regenerate with
+//! `OMEGA_UPDATE_SCHEMAS=1 cargo test -p omega-config`). Editors that use
+//! taplo or tombi (VS Code's *Even Better TOML*, Helix, Zed, …) complete
+//! and check `omega.toml` when its first line is a schema directive with
+//! the schema's path relative to the TOML file (here, an `omega.toml` at
+//! the repository root), followed by a blank line:
+//!
+//! ```toml
+//! #:schema ./servers/config/omega.schema.json
+//!
+//! tenants = [{ id = "acme" }]
+//! ```
+//!
+//! `servers/config/examples/omega.toml` is a commented example of every
+//! section.
 
+pub mod dashboard;
 pub mod deploy;
+pub mod federation;
 mod limits;
+pub mod orchestrator;
+pub mod peers;
 pub mod pipeline;
+pub mod redact;
+pub mod security;
 mod storage;
 mod teams;
+pub mod titans;
 
 use std::path::Path;
 
@@ -17,9 +52,15 @@ use omega_protocol::TenantId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use dashboard::{DashboardSettings, SlaTargets};
+pub use federation::FederationSettings;
 pub use limits::LimitsConfig;
+pub use orchestrator::OrchestratorConfig;
+pub use peers::PeersConfig;
+pub use security::{PolicyConfig, SecurityConfig};
 pub use storage::{KvBackend, StorageConfig};
 pub use teams::{QueueBackend, TeamConfig, TeamsConfig};
+pub use titans::TitanConfig;
 
 /// The whole configuration of one OMEGA deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -42,6 +83,52 @@ pub struct OmegaConfig {
     pub server: ServerSettings,
     /// The ticket pipeline: webhook secrets, thresholds, queue behaviour.
     pub pipeline: pipeline::PipelineConfig,
+    /// The Titans (LLM providers and the local classifier): base URLs,
+    /// models, key secret names, deadlines, prices.
+    pub titans: TitanConfig,
+    /// The orchestrator: a strategy per task type over the configured
+    /// Titans, Titan costs, per-tenant budgets, classification.
+    pub orchestrator: OrchestratorConfig,
+    /// The federation core: deadlines, load shedding, retries, circuit
+    /// breaker, catalog refresh. Registry URLs are in `peers`.
+    pub federation: FederationSettings,
+    /// The employee dashboard (it serves the top-level `tenants`).
+    pub dashboard: DashboardSettings,
+    /// Base URLs of the roles a role calls when they run in another process.
+    pub peers: PeersConfig,
+    /// The authorization policy.
+    pub security: SecurityConfig,
+}
+
+/// A bad value and the dotted path of its key (`gpt.baseUrl`,
+/// `tasks.classify.titans[1]`), relative to the section that checked it
+/// unless it came from [`OmegaConfig::validate`], which gives full paths.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct FieldError {
+    /// Dotted path of the key.
+    pub path: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl FieldError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error under the section `section` (`titans` + `gpt.baseUrl`
+    /// → `titans.gpt.baseUrl`).
+    pub fn within(self, section: &str) -> Self {
+        Self {
+            path: format!("{section}.{}", self.path),
+            message: self.message,
+        }
+    }
 }
 
 /// Settings of every role's HTTP listener.
@@ -117,6 +204,12 @@ impl Default for OmegaConfig {
             deploy: deploy::DeployConfig::default(),
             server: ServerSettings::default(),
             pipeline: pipeline::PipelineConfig::default(),
+            titans: TitanConfig::default(),
+            orchestrator: OrchestratorConfig::default(),
+            federation: FederationSettings::default(),
+            dashboard: DashboardSettings::default(),
+            peers: PeersConfig::default(),
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -144,6 +237,15 @@ pub enum ConfigError {
     /// The file parses but its values are inconsistent.
     #[error("invalid config: {0}")]
     Invalid(String),
+    /// The file parses but the value at a path is unusable.
+    #[error("invalid config: {0}")]
+    Field(FieldError),
+}
+
+impl From<FieldError> for ConfigError {
+    fn from(e: FieldError) -> Self {
+        ConfigError::Field(e)
+    }
 }
 
 impl OmegaConfig {
@@ -162,25 +264,53 @@ impl OmegaConfig {
         })
     }
 
-    /// Parses and validates configuration text.
+    /// Parses and validates configuration text. An unknown key or a bad
+    /// value is reported with its full dotted path and its line and column
+    /// (``titans.gpt.modle: unknown field `modle`, expected … (line 3, column 1)``).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: OmegaConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        let config = Self::parse(text).map_err(|message| ConfigError::Parse {
             path: "<text>".into(),
-            message: e.to_string(),
+            message,
         })?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Checks cross-field rules that the types alone cannot express.
+    fn parse(text: &str) -> Result<Self, String> {
+        let de = toml::Deserializer::parse(text).map_err(|e| describe(text, None, &e))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            describe(text, Some(&path), e.inner())
+        })
+    }
+
+    /// The MCP endpoint of the context server when it runs in another
+    /// process: `{peers.context}/mcp`.
+    pub fn context_mcp_url(&self) -> Option<String> {
+        self.peers.context.as_deref().map(PeersConfig::mcp_endpoint)
+    }
+
+    /// The Titans the orchestrator may use: `local`, every provider with a
+    /// `[titans.<name>]` section, and every Titan in `[peers.titans]`, in
+    /// [`titans::TITAN_NAMES`] order.
+    pub fn available_titans(&self) -> Vec<&'static str> {
+        titans::TITAN_NAMES
+            .into_iter()
+            .filter(|n| self.titans.is_configured(n) || self.peers.titans.contains_key(*n))
+            .collect()
+    }
+
+    /// Checks cross-field rules that the types alone cannot express. Every
+    /// error names the dotted path of the key to fix.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
-        for tenant in &self.tenants {
+        for (i, tenant) in self.tenants.iter().enumerate() {
             if !seen.insert(tenant.id.as_str()) {
-                return Err(ConfigError::Invalid(format!(
-                    "tenant `{}` is listed twice in `tenants`",
-                    tenant.id
-                )));
+                return Err(FieldError::new(
+                    format!("tenants[{i}].id"),
+                    format!("tenant `{}` is listed twice in `tenants`", tenant.id),
+                )
+                .into());
             }
         }
         self.limits.validate()?;
@@ -188,13 +318,111 @@ impl OmegaConfig {
         self.pipeline
             .validate(&self.teams)
             .map_err(ConfigError::Invalid)?;
+        self.titans.validate().map_err(|e| e.within("titans"))?;
+        self.peers.validate().map_err(|e| e.within("peers"))?;
+        let titans = self.available_titans();
+        if !titans.contains(&self.titans.default_titan.as_str()) {
+            return Err(FieldError::new(
+                "titans.defaultTitan",
+                format!(
+                    "titan `{}` is not configured; configured titans: {}",
+                    self.titans.default_titan,
+                    titans.join(", ")
+                ),
+            )
+            .into());
+        }
+        self.orchestrator.validate(&titans).map_err(
+            |orchestrator::ConfigError::Invalid { field, message }| {
+                FieldError::new(format!("orchestrator.{field}"), message)
+            },
+        )?;
+        for tenant in self.orchestrator.budgets.tenants.keys() {
+            if !self.tenants.iter().any(|t| t.id.as_str() == tenant) {
+                return Err(
+                    self.unknown_tenant(format!("orchestrator.budgets.tenants.{tenant}"), tenant)
+                );
+            }
+        }
+        self.federation
+            .validate()
+            .map_err(|e| e.within("federation"))?;
+        self.dashboard
+            .validate()
+            .map_err(|e| e.within("dashboard"))?;
+        self.security
+            .policy
+            .validate()
+            .map_err(|e| FieldError::new(format!("security.policy.{}", e.field), e.message))?;
+        for (i, grant) in self.security.policy.grants.iter().enumerate() {
+            for (j, tenant) in grant.tenants.iter().flatten().enumerate() {
+                if !self.has_tenant(tenant) {
+                    return Err(self.unknown_tenant(
+                        format!("security.policy.grants[{i}].tenants[{j}]"),
+                        tenant.as_str(),
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    fn unknown_tenant(&self, path: String, tenant: &str) -> ConfigError {
+        let known: Vec<&str> = self.tenants.iter().map(|t| t.id.as_str()).collect();
+        FieldError::new(
+            path,
+            format!(
+                "tenant `{tenant}` is not listed in `tenants` (configured: {})",
+                known.join(", ")
+            ),
+        )
+        .into()
+    }
+
+    /// The effective configuration as TOML, with every secret value (webhook
+    /// signing and shared secrets, passwords and tokens in URLs) replaced by
+    /// `"<redacted>"`. Names of secrets (`apiKeySecret`, ...) are shown.
+    /// Safe to print and to log.
+    pub fn effective_toml_redacted(&self) -> String {
+        let mut value =
+            toml::Value::try_from(self).expect("every OmegaConfig serializes to TOML (tested)");
+        redact::redact(&mut value);
+        toml::to_string(&value).expect("a TOML table serializes (tested)")
     }
 
     /// Whether `tenant` is configured.
     pub fn has_tenant(&self, tenant: &TenantId) -> bool {
         self.tenants.iter().any(|t| &t.id == tenant)
     }
+}
+
+/// The JSON Schema of `omega.toml` (checked in as
+/// `servers/config/omega.schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(OmegaConfig)).expect("a JSON Schema serializes")
+}
+
+/// `message` with the path and the line and column of `error` in `text`.
+fn describe(text: &str, path: Option<&str>, error: &toml::de::Error) -> String {
+    let mut out = String::new();
+    if let Some(p) = path.filter(|p| *p != ".") {
+        out.push_str(p);
+        out.push_str(": ");
+    }
+    out.push_str(error.message().trim_end());
+    if path == Some("pipeline.contextUrl") {
+        out.push_str(
+            "; it moved to `peers.context`, the context server's base URL without `/mcp` \
+             (e.g. `[peers] context = \"http://context:7700\"`)",
+        );
+    }
+    if let Some(span) = error.span() {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        out.push_str(&format!(" (line {line}, column {column})"));
+    }
+    out
 }
 
 #[cfg(test)]

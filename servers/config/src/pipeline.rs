@@ -11,21 +11,8 @@ use omega_protocol::TenantId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Queue names of the pipeline.
-pub mod queues {
-    /// Raw webhook deliveries, written before the 2xx.
-    pub const RAW: &str = "ticket-raw";
-    /// Normalized, redacted, pseudonymized tickets.
-    pub const NORMALIZED: &str = "ticket-normalized";
-    /// Tickets for the triage team.
-    pub const TRIAGE: &str = "ticket-triage";
-    /// Tickets for the classification team (abstained or reopened).
-    pub const CLASSIFY: &str = "ticket-classify";
-    /// Triaged tickets whose first action may run automatically.
-    pub const AUTO_ACTION: &str = "auto-action";
-    /// Triaged tickets an employee should look at.
-    pub const NEEDS_REVIEW: &str = "needs-review";
-}
+/// Queue names of the pipeline (defined once, in `omega_protocol::queues`).
+pub use omega_protocol::queues;
 
 /// The pipeline's settings. Every field has a default that runs on one machine.
 ///
@@ -66,6 +53,9 @@ pub struct PipelineConfig {
     pub normalizer_workers: usize,
     /// Router workers (fixed pool; default 1).
     pub router_workers: usize,
+    /// Workers one team pod runs under `omega serve team`, where KEDA
+    /// scales the pods (default 2).
+    pub team_pod_workers: usize,
     /// Messages a worker leases at once (default 16).
     pub lease_batch: usize,
     /// How long an idle worker waits before polling an empty queue again, in ms (default 20).
@@ -77,9 +67,6 @@ pub struct PipelineConfig {
     pub redis_url: String,
     /// Prefix of the Redis queue keys (default `omega:q`).
     pub redis_key_prefix: String,
-    /// MCP endpoint of the context server when it runs in another process
-    /// (`omega serve ingest` / `omega serve team`); `omega up` uses its own.
-    pub context_url: Option<String>,
 }
 
 impl Default for PipelineConfig {
@@ -96,12 +83,12 @@ impl Default for PipelineConfig {
             similar_k: 5,
             normalizer_workers: 2,
             router_workers: 1,
+            team_pod_workers: 2,
             lease_batch: 16,
             idle_poll_ms: 20,
             capacity: CapacityOverrides::default(),
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_key_prefix: "omega:q".into(),
-            context_url: None,
         }
     }
 }

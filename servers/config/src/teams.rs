@@ -1,6 +1,7 @@
 //! Team definitions: the one source of truth for the in-process capacity
 //! manager and for the KEDA `ScaledObject`s the deployment renderer writes.
 
+use omega_protocol::queues;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -75,10 +76,10 @@ impl Default for TeamsConfig {
         Self {
             queue_backend: QueueBackend::Embedded,
             teams: vec![
-                TeamConfig::seed("triage", "ticket-triage", 10, 5),
-                TeamConfig::seed("classification", "ticket-classify", 5, 5),
-                TeamConfig::seed("shadow", "employee-activity", 100, 1),
-                TeamConfig::seed("analytics", "analytics-jobs", 3, 10),
+                TeamConfig::seed("triage", queues::TRIAGE, 10, 5),
+                TeamConfig::seed("classification", queues::CLASSIFY, 5, 5),
+                TeamConfig::seed("shadow", queues::EMPLOYEE_ACTIVITY, 100, 1),
+                TeamConfig::seed("analytics", queues::ANALYTICS_JOBS, 3, 10),
             ],
         }
     }

@@ -17,44 +17,8 @@ use crate::types::{ReviewItem, ReviewStatus};
 /// Where reports are stored (per tenant; id `latest` and one per run).
 pub const REPORTS: &str = "analytics-reports";
 
-/// Resolution targets per priority, in minutes (defaults: P1 4 h, P2 8 h, P3 24 h, P4 72 h).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct SlaTargets {
-    /// P1.
-    pub p1_minutes: u64,
-    /// P2.
-    pub p2_minutes: u64,
-    /// P3.
-    pub p3_minutes: u64,
-    /// P4.
-    pub p4_minutes: u64,
-    /// Share of the target after which an unresolved ticket is at risk (default 0.75).
-    pub risk_fraction: f64,
-}
-
-impl Default for SlaTargets {
-    fn default() -> Self {
-        Self {
-            p1_minutes: 240,
-            p2_minutes: 480,
-            p3_minutes: 1440,
-            p4_minutes: 4320,
-            risk_fraction: 0.75,
-        }
-    }
-}
-
-impl SlaTargets {
-    fn minutes(&self, p: Priority) -> u64 {
-        match p {
-            Priority::P1 => self.p1_minutes,
-            Priority::P2 => self.p2_minutes,
-            Priority::P3 => self.p3_minutes,
-            Priority::P4 => self.p4_minutes,
-        }
-    }
-}
+/// Resolution targets per priority (`[dashboard.sla]`; defined in `omega-config`).
+pub use omega_config::dashboard::SlaTargets;
 
 /// Summary statistics of durations, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -299,7 +263,7 @@ pub fn build(
             && let Some(p) = p
         {
             let age = (now - s).num_minutes().max(0) as u64;
-            let target = sla.minutes(p);
+            let target = sla.minutes_for(p);
             let breached = age >= target;
             if breached {
                 risk.breached += 1;

@@ -28,18 +28,17 @@ mod memory;
 mod ops;
 mod shadow;
 mod sources;
-pub mod team;
 mod tools;
 mod types;
 mod workers;
 
 use std::sync::Arc;
 
+use omega_capacity::CapacityView;
 use omega_protocol::TenantId;
 use omega_queue::Queue;
 use omega_stack::{McpOptions, RoleApp};
 use omega_store::DocStore;
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 pub use analytics::{
@@ -55,7 +54,7 @@ pub use memory::{
     ContextMemory, CorrectionSink, LearningMemory, LocalMemory, MemoryHit, SharedClassifier,
     SharedModel,
 };
-pub use ops::{AccuracyPoint, CapacitySource, Metrics, OpsSnapshot, QueueDepth, TeamRecorder};
+pub use ops::{AccuracyPoint, CapacitySource, Metrics, OpsSnapshot, QueueDepth};
 pub use shadow::{AgentStats, Assistance, CorrectedTicket, ShadowTeam, UsualAction};
 pub use sources::{
     ActivitySink, Incoming, QueueActivitySink, QueueReviewSource, ReviewSource, queues,
@@ -67,64 +66,10 @@ pub use types::{
 };
 pub use workers::{Running, TeamTimings};
 
-/// Dashboard settings. Every field has a default that runs on one machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
-pub struct DashboardConfig {
-    /// Tenants served (the analytics team reports on each).
-    pub tenants: Vec<TenantId>,
-    /// Queues shown in the operations view.
-    pub queues: Vec<String>,
-    /// Categories offered when changing a ticket's category (seen ones are added).
-    pub categories: Vec<String>,
-    /// Estimated cost of one worker for one hour (default 0.096, an Azure D2s v5 hour in USD).
-    pub cost_per_worker_hour: f64,
-    /// Events kept for stream catch-up (default 2048).
-    pub replay_buffer: usize,
-    /// Mark the session cookie `Secure` (set when served over TLS).
-    pub secure_cookie: bool,
-    /// Resolution targets for SLA risk.
-    pub sla: SlaTargets,
-    /// Minutes between analytics runs (default 15).
-    pub analytics_every_minutes: u64,
-}
-
-impl Default for DashboardConfig {
-    fn default() -> Self {
-        Self {
-            tenants: Vec::new(),
-            queues: [
-                "ticket-raw",
-                "ticket-normalized",
-                "ticket-triage",
-                "ticket-classify",
-                queues::NEEDS_REVIEW,
-                queues::AUTO_ACTION,
-                queues::EMPLOYEE_ACTIVITY,
-                queues::ANALYTICS_JOBS,
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            categories: [
-                "Access",
-                "Administrative rights",
-                "HR Support",
-                "Hardware",
-                "Internal Project",
-                "Miscellaneous",
-                "Purchase",
-                "Storage",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-            cost_per_worker_hour: 0.096,
-            replay_buffer: 2048,
-            secure_cookie: false,
-            sla: SlaTargets::default(),
-            analytics_every_minutes: 15,
-        }
-    }
-}
+/// Dashboard settings at run time: `[dashboard]` of `omega.toml` plus the
+/// tenants served. Defined in `omega-config`; build it with
+/// `DashboardConfig::from_omega(&config)`.
+pub use omega_config::dashboard::{DashboardConfig, DashboardSettings};
 
 /// What a [`Dashboard`] is built from.
 pub struct DashboardDeps {
@@ -156,7 +101,7 @@ struct Inner {
     store: Arc<dyn DocStore>,
     corrections: Option<Arc<dyn CorrectionSink>>,
     capacity: Vec<Arc<dyn CapacitySource>>,
-    recorder: Arc<TeamRecorder>,
+    teams: CapacityView,
 }
 
 /// The dashboard's shared state. Cheap to clone.
@@ -196,7 +141,7 @@ impl Dashboard {
             store: deps.store,
             corrections: deps.corrections,
             capacity: deps.capacity,
-            recorder: Arc::new(TeamRecorder::default()),
+            teams: CapacityView::default(),
         }))
     }
 
@@ -235,9 +180,9 @@ impl Dashboard {
         &self.0.store
     }
 
-    /// Workers of the teams this crate runs (shadow, analytics).
-    pub fn recorder(&self) -> &Arc<TeamRecorder> {
-        &self.0.recorder
+    /// Workers and scaling decisions of the teams this crate runs (shadow, analytics).
+    pub fn capacity(&self) -> &CapacityView {
+        &self.0.teams
     }
 
     /// Corrections the classifier received (0 without a sink).
@@ -253,7 +198,7 @@ impl Dashboard {
     /// The operations view's data for an employee of `tenants`.
     pub async fn ops_snapshot(&self, tenants: &[TenantId]) -> Result<OpsSnapshot, DashboardError> {
         let now = chrono::Utc::now();
-        let mut workers = self.0.recorder.series();
+        let mut workers = self.0.teams.all_series();
         for src in &self.0.capacity {
             workers.extend(src.series());
         }

@@ -1,10 +1,11 @@
 //! The operations view's data: queue depths, workers per team over time,
 //! throughput, classifier accuracy against employee decisions, and cost.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use omega_capacity::CapacityView;
 use omega_queue::{Queue, QueueStats};
 use serde::Serialize;
 
@@ -44,42 +45,10 @@ pub trait CapacitySource: Send + Sync + 'static {
     fn series(&self) -> BTreeMap<String, Vec<(u64, u32)>>;
 }
 
-/// Records the scaling decisions of the teams this crate runs (shadow, analytics).
-#[derive(Debug, Default)]
-pub struct TeamRecorder {
-    series: Mutex<BTreeMap<String, VecDeque<(u64, u32)>>>,
-}
-
-impl TeamRecorder {
-    /// Records that `team` runs `workers` at `at_ms` (kept when it changed, and every 5 minutes).
-    pub fn record(&self, team: &str, at_ms: u64, workers: u32) {
-        let mut s = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let v = s.entry(team.to_owned()).or_default();
-        if let Some(&(t, n)) = v.back()
-            && n == workers
-            && at_ms.saturating_sub(t) < 300_000
-        {
-            return;
-        }
-        if v.len() == 10_000 {
-            v.pop_front();
-        }
-        v.push_back((at_ms, workers));
-    }
-
-    /// Current workers of `team`.
-    pub fn current(&self, team: &str) -> u32 {
-        let s = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        s.get(team).and_then(|v| v.back()).map_or(0, |x| x.1)
-    }
-}
-
-impl CapacitySource for TeamRecorder {
+/// The team runtime's view: workers of every team it recorded.
+impl CapacitySource for CapacityView {
     fn series(&self) -> BTreeMap<String, Vec<(u64, u32)>> {
-        let s = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        s.iter()
-            .map(|(k, v)| (k.clone(), v.iter().copied().collect()))
-            .collect()
+        self.all_series()
     }
 }
 
@@ -224,11 +193,5 @@ mod tests {
         m.record("received", t + chrono::Duration::seconds(60));
         assert_eq!(m.series("received"), vec![(120_000, 2), (180_000, 1)]);
         assert!(m.series("resolved").is_empty());
-        let r = TeamRecorder::default();
-        r.record("shadow", 0, 1);
-        r.record("shadow", 10, 1);
-        r.record("shadow", 20, 2);
-        assert_eq!(r.series()["shadow"], vec![(0, 1), (20, 2)]);
-        assert_eq!(r.current("shadow"), 2);
     }
 }

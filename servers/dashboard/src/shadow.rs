@@ -5,8 +5,9 @@
 //! the employee on the next ticket.
 //!
 //! The agents' work arrives on the `employee-activity` queue; the `shadow`
-//! team's workers (scaled 0..n by that queue's depth, see [`crate::team`])
-//! hand each event to its employee's agent.
+//! team's workers (omega-capacity's team runtime, scaled 0..n by that
+//! queue's depth; see [`crate::Dashboard::start`]) hand each event to its
+//! employee's agent.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -20,17 +20,8 @@ use serde::Deserialize;
 use crate::DashboardError;
 use crate::types::{ActivityEvent, ReviewTicket};
 
-/// Queue names the dashboard uses.
-pub mod queues {
-    /// Triaged tickets an employee should look at (written by the pipeline).
-    pub const NEEDS_REVIEW: &str = "needs-review";
-    /// Triaged tickets whose first action may run automatically (written by the pipeline).
-    pub const AUTO_ACTION: &str = "auto-action";
-    /// Employee activity events (consumed by the shadow team).
-    pub const EMPLOYEE_ACTIVITY: &str = "employee-activity";
-    /// Report jobs (consumed by the analytics team).
-    pub const ANALYTICS_JOBS: &str = "analytics-jobs";
-}
+/// Queue names the dashboard uses (defined once, in `omega_protocol::queues`).
+pub use omega_protocol::queues;
 
 /// One ticket handed to the dashboard, with the receipt to settle it by.
 #[derive(Debug, Clone)]

@@ -4,19 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use omega_capacity::{HpaBehavior, ScalerSettings};
+use omega_capacity::{ScalerSettings, Team, WorkerSettings, Workers, handler_fn};
+use omega_config::pipeline::CapacityOverrides;
 use omega_config::{TeamConfig, TeamsConfig};
 use omega_protocol::TenantId;
 use omega_queue::Message;
 use omega_store::Scope;
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::Dashboard;
 use crate::analytics::REPORTS;
 use crate::sources::{ReviewSource, queues};
-use crate::team::{Handler, TeamRun, run_team};
 use crate::types::ActivityEvent;
 
 /// Overrides of the teams' KEDA timings (for tests and demos); unset keeps the team's.
@@ -32,39 +31,19 @@ pub struct TeamTimings {
 }
 
 impl TeamTimings {
-    /// The scaler settings of `team` with these overrides.
+    /// The scaler settings of `team` with these overrides
+    /// ([`ScalerSettings::from_team_with`], as the pipeline's teams).
     pub fn settings(&self, team: &TeamConfig) -> ScalerSettings {
-        let base = ScalerSettings::from_team(team);
-        ScalerSettings {
-            polling_ms: self.polling_interval_ms.unwrap_or(base.polling_ms).max(1),
-            cooldown_ms: self.cooldown_ms.unwrap_or(base.cooldown_ms),
-            hpa: HpaBehavior {
-                scale_down_window_ms: self
-                    .scale_down_window_ms
-                    .unwrap_or(base.hpa.scale_down_window_ms),
-                ..base.hpa
-            },
-            ..base
-        }
+        let overrides = CapacityOverrides {
+            polling_interval_ms: self.polling_interval_ms,
+            cooldown_ms: self.cooldown_ms,
+            scale_down_window_ms: self.scale_down_window_ms,
+        };
+        ScalerSettings::from_team_with(team, &overrides)
     }
 }
 
-/// The dashboard's background tasks, running until [`Running::stop`].
-#[derive(Debug)]
-pub struct Running {
-    cancel: CancellationToken,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Running {
-    /// Stops every task and waits for them.
-    pub async fn stop(self) {
-        self.cancel.cancel();
-        for t in self.tasks {
-            let _ = t.await;
-        }
-    }
-}
+pub use omega_capacity::Running;
 
 /// Moves tickets from `source` onto the board until `cancel` fires.
 pub async fn run_review_feed(
@@ -101,27 +80,57 @@ pub async fn run_review_feed(
     }
 }
 
+/// A team of `config` on the dashboard's queue consuming `queue_name` (the
+/// queue its producer writes), recorded in the dashboard's capacity view.
+/// Each worker leases `messageCount` messages at a time (at most 16): the
+/// scaler sizes the team so each worker has about that many.
+fn team(
+    d: &Dashboard,
+    config: &TeamConfig,
+    queue_name: &str,
+    timings: &TeamTimings,
+    lease: Duration,
+    handler: Arc<dyn omega_capacity::MessageHandler>,
+) -> Team {
+    if config.queue != queue_name {
+        tracing::warn!(
+            team = %config.name,
+            configured = %config.queue,
+            used = queue_name,
+            "the team's configured queue is not the one its work is published to; scaling on the latter"
+        );
+    }
+    let settings = WorkerSettings {
+        lease,
+        batch: (config.message_count as usize).clamp(1, 16),
+        ..WorkerSettings::default()
+    };
+    let workers =
+        Workers::new(&config.name, d.queue().clone(), queue_name, handler).with_settings(settings);
+    Team::from_workers(workers, timings.settings(config)).with_view(d.capacity().clone())
+}
+
 /// The shadow team: workers on `employee-activity`, scaled by its depth, each
 /// event handed to its employee's shadow agent.
-pub fn shadow_team(d: &Dashboard, team: &TeamConfig, timings: &TeamTimings) -> TeamRun {
+fn shadow_team(d: &Dashboard, config: &TeamConfig, timings: &TeamTimings) -> Team {
     let shadow = d.shadow().clone();
-    let handler: Handler = Arc::new(move |lease| {
+    let handler = handler_fn(move |lease| {
         let shadow = shadow.clone();
-        Box::pin(async move {
+        async move {
             let ev: ActivityEvent = serde_json::from_value(lease.message.payload)
                 .map_err(|e| format!("not an activity event: {e}"))?;
             shadow.observe(&ev).await.map_err(|e| e.to_string())
-        })
+        }
     });
-    TeamRun {
-        team: team.name.clone(),
-        queue_name: team.queue.clone(),
-        queue: d.queue().clone(),
-        settings: timings.settings(team),
-        recorder: d.recorder().clone(),
+    let lease = Duration::from_secs(30);
+    team(
+        d,
+        config,
+        queues::EMPLOYEE_ACTIVITY,
+        timings,
+        lease,
         handler,
-        lease: Duration::from_secs(30),
-    }
+    )
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,11 +142,11 @@ struct ReportJob {
 
 /// The analytics team: workers on `analytics-jobs` computing and storing each
 /// tenant's report (ids `latest` and the generation time in ms).
-pub fn analytics_team(d: &Dashboard, team: &TeamConfig, timings: &TeamTimings) -> TeamRun {
+fn analytics_team(d: &Dashboard, config: &TeamConfig, timings: &TeamTimings) -> Team {
     let dash = d.clone();
-    let handler: Handler = Arc::new(move |lease| {
+    let handler = handler_fn(move |lease| {
         let d = dash.clone();
-        Box::pin(async move {
+        async move {
             let job: ReportJob = serde_json::from_value(lease.message.payload)
                 .map_err(|e| format!("not a report job: {e}"))?;
             let r = d
@@ -155,17 +164,11 @@ pub fn analytics_team(d: &Dashboard, team: &TeamConfig, timings: &TeamTimings) -
                     .map_err(|e| e.to_string())?;
             }
             Ok(())
-        })
+        }
     });
-    TeamRun {
-        team: team.name.clone(),
-        queue_name: team.queue.clone(),
-        queue: d.queue().clone(),
-        settings: timings.settings(team),
-        recorder: d.recorder().clone(),
-        handler,
-        lease: Duration::from_secs(60),
-    }
+    // Reports read the whole board: a longer lease than the shadow team's.
+    let lease = Duration::from_secs(60);
+    team(d, config, queues::ANALYTICS_JOBS, timings, lease, handler)
 }
 
 /// Enqueues one report job per configured tenant every `every` until `cancel` fires.
@@ -192,7 +195,8 @@ pub async fn run_analytics_scheduler(d: Dashboard, every: Duration, cancel: Canc
 
 impl Dashboard {
     /// Starts the review feed (when `source` is given), the shadow and
-    /// analytics teams (from `teams`, when defined there) and the analytics
+    /// analytics teams (from `teams`, when defined there; on omega-capacity's
+    /// team runtime, recorded in [`Dashboard::capacity`]) and the analytics
     /// scheduler.
     pub fn start(
         &self,
@@ -211,16 +215,10 @@ impl Dashboard {
             )));
         }
         if let Some(team) = teams.team("shadow") {
-            tasks.push(tokio::spawn(run_team(
-                shadow_team(self, team, timings),
-                cancel.clone(),
-            )));
+            tasks.push(shadow_team(self, team, timings).spawn(&cancel));
         }
         if let Some(team) = teams.team("analytics") {
-            tasks.push(tokio::spawn(run_team(
-                analytics_team(self, team, timings),
-                cancel.clone(),
-            )));
+            tasks.push(analytics_team(self, team, timings).spawn(&cancel));
             let every = Duration::from_secs(self.config().analytics_every_minutes.max(1) * 60);
             tasks.push(tokio::spawn(run_analytics_scheduler(
                 self.clone(),
@@ -228,6 +226,6 @@ impl Dashboard {
                 cancel.clone(),
             )));
         }
-        Running { cancel, tasks }
+        Running::new(cancel, tasks)
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::roles::Role;
+use crate::role::{RoleId, Scaling, TeamId, TitanId};
 use crate::up;
 
 /// OMEGA: a federation of AI agents over MSP support tickets.
@@ -45,6 +45,9 @@ pub enum Command {
     /// Render the AKS or Container Apps deployment, or price it.
     #[command(subcommand)]
     Deploy(DeployCommand),
+    /// Check a configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Work with the tamper-evident audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -80,6 +83,17 @@ pub enum ClassifierCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `omega config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration (defaults filled in, secrets
+    /// redacted), or every error with its path. Exit code 1 on errors.
+    Check {
+        /// The omega.toml to check.
+        file: PathBuf,
     },
 }
 
@@ -160,16 +174,16 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free port).
     #[arg(long, env = "OMEGA_PORT", default_value_t = 7700)]
     pub port: u16,
-    /// For `serve team`: which team's workers to run (triage, classification).
-    #[arg(long)]
-    pub team: Option<String>,
+    /// For `serve team`: which team's workers to run.
+    #[arg(long, value_enum, required_if_eq("role", "team"))]
+    pub team: Option<TeamId>,
     /// Accepted Host headers, comma-separated; `*` disables the check.
     /// Overrides `server.allowedHosts` from the configuration.
     #[arg(long, env = "OMEGA_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 }
 
-/// Roles `omega serve` can run.
+/// Roles `omega serve` can run (the names the deployment uses).
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RoleArg {
     /// Sessions, cache, semantic memory and ticket context.
@@ -178,33 +192,62 @@ pub enum RoleArg {
     AgentRegistry,
     /// MCP server records and the registry REST API.
     McpRegistry,
-    /// The federation core (JSON-RPC at /rpc, MCP gateway at /mcp); finds the
-    /// registries through OMEGA_AGENT_REGISTRY_URL and OMEGA_MCP_REGISTRY_URL.
+    /// The federation core (JSON-RPC at /rpc, MCP gateway at /mcp).
     Federation,
+    /// Strategies over the Titans and budgets per tenant.
+    Orchestrator,
+    /// The local Titan (the embedded classifier).
+    TitanLocal,
+    /// The OpenAI Titan (`[titans.gpt]`, key in OPENAI_API_KEY by default).
+    TitanGpt,
+    /// The Anthropic Titan (`[titans.claude]`, ANTHROPIC_API_KEY).
+    TitanClaude,
+    /// The Google Gemini Titan (`[titans.gemini]`, GEMINI_API_KEY).
+    TitanGemini,
+    /// The xAI Titan (`[titans.grok]`, XAI_API_KEY).
+    TitanGrok,
+    /// The Augment Titan (`[titans.augment]`, the Auggie CLI).
+    TitanAugment,
+    /// Queue depths and the replicas KEDA's rules ask for.
+    CapacityManager,
     /// Webhook ingestion plus the pipeline's normalizer and router.
     Ingest,
-    /// The MSP employee dashboard with its shadow and analytics teams.
+    /// The MSP employee dashboard.
     Dashboard,
-    /// One team's workers (`--team triage|classification`), as KEDA scales them.
+    /// One team's workers (`--team triage|classification|shadow|analytics`), as KEDA scales them.
     Team,
 }
 
-impl From<RoleArg> for Role {
-    fn from(r: RoleArg) -> Self {
-        match r {
-            RoleArg::Context => Role::Context,
-            RoleArg::AgentRegistry => Role::AgentRegistry,
-            RoleArg::McpRegistry => Role::McpRegistry,
-            RoleArg::Federation => Role::Federation,
-            RoleArg::Ingest => Role::Ingest,
-            RoleArg::Dashboard => Role::Dashboard,
-            RoleArg::Team => unreachable!("`serve team` is handled by up::serve_team"),
-        }
+impl RoleArg {
+    /// The role, with `team` for `serve team`.
+    pub fn role(self, team: Option<TeamId>) -> anyhow::Result<RoleId> {
+        Ok(match self {
+            RoleArg::Context => RoleId::Context,
+            RoleArg::AgentRegistry => RoleId::AgentRegistry,
+            RoleArg::McpRegistry => RoleId::McpRegistry,
+            RoleArg::Federation => RoleId::Federation,
+            RoleArg::Orchestrator => RoleId::Orchestrator,
+            RoleArg::TitanLocal => RoleId::Titan(TitanId::Local),
+            RoleArg::TitanGpt => RoleId::Titan(TitanId::Gpt),
+            RoleArg::TitanClaude => RoleId::Titan(TitanId::Claude),
+            RoleArg::TitanGemini => RoleId::Titan(TitanId::Gemini),
+            RoleArg::TitanGrok => RoleId::Titan(TitanId::Grok),
+            RoleArg::TitanAugment => RoleId::Titan(TitanId::Augment),
+            RoleArg::CapacityManager => RoleId::CapacityManager,
+            RoleArg::Ingest => RoleId::Ingest,
+            RoleArg::Dashboard => RoleId::Dashboard,
+            RoleArg::Team => RoleId::Team(team.context("`omega serve team` needs --team")?),
+        })
     }
 }
 
 /// Runs the parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Check { file }) = &cli.command {
+        let config = omega_config::OmegaConfig::load(file)?;
+        print!("{}", config.effective_toml_redacted());
+        return Ok(());
+    }
     let mut config = match &cli.config {
         Some(path) => omega_config::OmegaConfig::load(path)?,
         None => omega_config::OmegaConfig::default(),
@@ -216,34 +259,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Up(args) => {
-            up::up(
+            if args.demo {
+                crate::demo::prepare(&mut config);
+            }
+            let roles = up::up_roles(&config);
+            up::run(
                 config,
-                cli.data_dir,
+                &cli.data_dir,
                 args.host,
-                args.port_base,
-                Role::UP,
+                up::Ports::Base(args.port_base),
+                &roles,
+                Scaling::InProcess,
                 args.demo,
             )
             .await
         }
         Command::Serve(args) => {
-            if let RoleArg::Team = args.role {
-                let team = args
-                    .team
-                    .clone()
-                    .context("`omega serve team` needs --team <name>")?;
-                return up::serve_team(config, cli.data_dir, args.host, args.port, &team).await;
-            }
-            up::up(
+            let role = args.role.role(args.team)?;
+            up::run(
                 config,
-                cli.data_dir,
+                &cli.data_dir,
                 args.host,
-                args.port,
-                &[args.role.into()],
+                up::Ports::Single(args.port),
+                &[role],
+                Scaling::External,
                 false,
             )
             .await
         }
+        Command::Config(_) => Ok(()),
         Command::Deploy(cmd) => deploy(config, cmd),
         Command::Classifier(cmd) => classifier(&cli.data_dir, cmd),
         Command::Conformance(args) => match omega_conformance::run_check(args).await {

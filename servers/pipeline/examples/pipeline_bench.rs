@@ -176,8 +176,9 @@ async fn main() -> anyhow::Result<()> {
         teams,
         queue: queue.clone(),
         results: Arc::new(store.clone()),
-        classifier,
+        classifier: std::sync::Arc::new(std::sync::RwLock::new(classifier)),
         context,
+        orchestrator: None,
         pseudonym_secret: b"bench pseudonym secret of at least 32 bytes".to_vec(),
     })?;
     let base = serve(pipeline.ingest_app().into_router(), &cancel).await?;
@@ -253,7 +254,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!(
                 "  {done}/{total} published after {:.1} s; workers {:?}",
                 started.elapsed().as_secs_f64(),
-                running.capacity.snapshot()
+                pipeline.capacity().snapshot()
             );
             last_report = Instant::now();
         }
@@ -280,8 +281,8 @@ async fn main() -> anyhow::Result<()> {
         !args.no_context,
         elapsed.as_secs_f64(),
         total as f64 / elapsed.as_secs_f64(),
-        running
-            .capacity
+        pipeline
+            .capacity()
             .series("triage")
             .iter()
             .map(|(_, r)| *r)

@@ -140,7 +140,7 @@ async fn ingest(
         match pipeline.queue().enqueue_batch(queues::RAW, msgs).await {
             Ok(o) => o,
             Err(e) => {
-                tracing::error!(%tenant, platform = platform.as_str(), error = %e, "ticket-raw enqueue failed");
+                tracing::error!(%tenant, platform = platform.as_str(), queue = queues::RAW, error = %e, "enqueue failed");
                 let err = OmegaError::backend_unavailable(format!(
                     "the ticket queue is unavailable: {e}"
                 ))

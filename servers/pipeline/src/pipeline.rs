@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use omega_classifier::Classifier;
-use omega_client::{ContextClient, McpClient};
+use omega_client::{ContextClient, McpClient, OrchestratorClient};
 use omega_config::{QueueBackend, TeamsConfig};
 use omega_ingest::{normalize, parse};
 use omega_privacy::{Pseudonymizer, Redactor};
@@ -16,6 +16,9 @@ use crate::config::{PipelineConfig, queues};
 use crate::error::PipelineError;
 use crate::messages::{RawMessage, TicketMessage};
 use crate::worker::Stage;
+
+/// The embedded classifier, shared by the roles of one process.
+pub type SharedClassifier = Arc<RwLock<Classifier>>;
 
 /// The document collection triage results are stored in (per tenant, id = ticket id).
 pub const RESULTS: &str = "triage-results";
@@ -30,10 +33,16 @@ pub struct PipelineDeps {
     pub queue: Arc<dyn Queue>,
     /// Where triage results are stored.
     pub results: Arc<dyn DocStore>,
-    /// The embedded classifier (see [`crate::load_or_bootstrap`]).
-    pub classifier: Classifier,
+    /// The embedded classifier (see [`crate::load_or_bootstrap`]), shared
+    /// with whatever else in the process uses it (the local Titan), so a
+    /// correction taught here is seen there.
+    pub classifier: SharedClassifier,
     /// MCP client of the context server; `None` triages without similar tickets.
     pub context: Option<Arc<McpClient>>,
+    /// The orchestrator that decides a ticket's category (its configured
+    /// strategy over the Titans; the local Titan by default). `None`
+    /// classifies with the embedded classifier in this process.
+    pub orchestrator: Option<OrchestratorClient>,
     /// Master secret of the requester pseudonyms (see [`load_or_create_secret`]).
     pub pseudonym_secret: Vec<u8>,
 }
@@ -43,8 +52,10 @@ pub(crate) struct Inner {
     pub teams: TeamsConfig,
     pub queue: Arc<dyn Queue>,
     pub results: Arc<dyn DocStore>,
-    pub classifier: RwLock<Classifier>,
+    pub classifier: SharedClassifier,
     pub context: Option<ContextClient>,
+    pub orchestrator: Option<OrchestratorClient>,
+    pub capacity: omega_capacity::CapacityView,
     pub pseudonymizer: Pseudonymizer,
     pub redactor: Redactor,
 }
@@ -74,8 +85,10 @@ impl Pipeline {
             teams: deps.teams,
             queue: deps.queue,
             results: deps.results,
-            classifier: RwLock::new(deps.classifier),
+            classifier: deps.classifier,
             context: deps.context.map(|c| ContextClient::new(c, placeholder)),
+            orchestrator: deps.orchestrator,
+            capacity: omega_capacity::CapacityView::default(),
             pseudonymizer,
             redactor: Redactor::new(),
         })))
@@ -89,6 +102,12 @@ impl Pipeline {
     /// The teams.
     pub fn teams(&self) -> &TeamsConfig {
         &self.0.teams
+    }
+
+    /// Workers per team and the scaler's decisions, for the teams this
+    /// process runs.
+    pub fn capacity(&self) -> &omega_capacity::CapacityView {
+        &self.0.capacity
     }
 
     /// The queue backend.

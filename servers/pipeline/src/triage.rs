@@ -48,38 +48,93 @@ impl Pipeline {
             .predict(text)
     }
 
+    /// The ticket's category: asked of the orchestrator when the pipeline
+    /// has one (its strategy picks the Titan; the answer names it), else
+    /// the embedded classifier of this process.
+    async fn decide_category(
+        &self,
+        ticket: &Ticket,
+        pred: &TicketPrediction,
+    ) -> Result<(Decision<String>, DecidedBy, String), String> {
+        let Some(orchestrator) = &self.0.orchestrator else {
+            let c = &pred.category;
+            let decision = if c.abstained {
+                Decision::abstain(Some(c.top_label().to_owned()), c.confidence)
+            } else {
+                Decision::new(c.label.clone(), c.confidence)
+            }
+            .map_err(|e| e.message)?;
+            let note = format!(
+                "Embedded classifier: {} at confidence {:.2}{}",
+                c.top_label(),
+                c.confidence,
+                if c.abstained {
+                    " (abstained: below the threshold)"
+                } else {
+                    ""
+                }
+            );
+            let by = DecidedBy {
+                kind: DeciderKind::LocalModel,
+                name: TRIAGE_DECIDER.to_owned(),
+            };
+            return Ok((decision, by, note));
+        };
+        let answer = orchestrator
+            .classify(&ticket.tenant, &ticket.text())
+            .await
+            .map_err(|e| format!("orchestrator_classify failed: {e}"))?;
+        let failed: Vec<&str> = answer
+            .attempts
+            .iter()
+            .filter(|a| a.error.is_some())
+            .map(|a| a.titan.as_str())
+            .collect();
+        let note = format!(
+            "Titan {} ({} strategy): {} at confidence {:.2}{}{}",
+            answer.decided_by.name,
+            answer.strategy,
+            answer.label.as_deref().unwrap_or("no category"),
+            answer.confidence,
+            if answer.label.is_none() {
+                " (abstained)"
+            } else {
+                ""
+            },
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(" after {} failed", failed.join(", "))
+            },
+        );
+        let decision = match answer.label {
+            Some(label) => Decision::new(Some(label), answer.confidence),
+            None => Decision::abstain(None, answer.confidence),
+        }
+        .map_err(|e| e.message)?;
+        Ok((decision, answer.decided_by, note))
+    }
+
     /// Triage team: classify, prioritize, suggest, store, record, publish.
     pub(crate) async fn triage(&self, msg: &TicketMessage) -> Result<(), String> {
         let ticket = &msg.ticket;
         let similar = self.similar(ticket, self.0.cfg.similar_k).await?;
         let pred = self.predict(&ticket.text());
-        let c = &pred.category;
-        let category = if c.abstained {
-            Decision::abstain(Some(c.top_label().to_owned()), c.confidence)
-        } else {
-            Decision::new(c.label.clone(), c.confidence)
-        }
-        .map_err(|e| e.message)?;
+        let (category, decided_by, note) = self.decide_category(ticket, &pred).await?;
         let priority = self.priority(ticket, &pred)?;
+        let top = category.value.clone();
         let agree = similar
             .iter()
-            .filter(|s| s.category.as_deref() == Some(c.top_label()))
+            .filter(|s| s.category.is_some() && s.category == top)
             .count();
         let rationale = format!(
-            "Embedded classifier: {} at confidence {:.2}{}; priority {} ({}); {} similar past tickets, {} in the same category.",
-            c.top_label(),
-            c.confidence,
-            if c.abstained {
-                " (abstained: below the threshold)"
-            } else {
-                ""
-            },
+            "{note}; priority {} ({}); {} similar past tickets, {} in the same category.",
             priority.0.value.map_or("?", Priority::as_str),
             priority.1,
             similar.len(),
             agree,
         );
-        let result = self.build_result(
+        let mut result = self.build_result(
             ticket,
             category,
             priority.0,
@@ -87,6 +142,7 @@ impl Pipeline {
             TRIAGE_DECIDER,
             rationale,
         );
+        result.decided_by = decided_by;
         if result.category.abstained {
             self.store(&result).await?;
             let fwd = TicketMessage {

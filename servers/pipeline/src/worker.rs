@@ -1,10 +1,13 @@
-//! The worker loop every stage runs: lease, skip finished work, process,
-//! mark done, ack; nack with the reason on failure.
+//! The pipeline's stages and what their workers do with a message. The
+//! worker loop itself (lease, skip finished work, handle, mark done, ack;
+//! nack with the reason on failure) and the scaling of the triage and
+//! classification teams are omega-capacity's team runtime.
 
 use std::time::Duration;
 
-use omega_queue::{Lease, NackOutcome};
-use tokio_util::sync::CancellationToken;
+use futures::future::BoxFuture;
+use omega_capacity::{MessageHandler, WorkerSettings, Workers};
+use omega_queue::Lease;
 
 use crate::Pipeline;
 use crate::config::queues;
@@ -33,7 +36,8 @@ impl Stage {
         }
     }
 
-    /// The stage's name in logs and consumer ids.
+    /// The stage's name in logs and consumer ids (the team's name for the
+    /// scaled stages).
     pub fn name(self) -> &'static str {
         match self {
             Stage::Normalize => "normalizer",
@@ -42,92 +46,45 @@ impl Stage {
             Stage::Classify => "classification",
         }
     }
+
+    /// Whether finished work is marked done (and a redelivery of it skipped).
+    /// The normalizer and router only enqueue, and the next queue drops a
+    /// repeated id, so redoing their work is harmless.
+    fn tracks_done(self) -> bool {
+        matches!(self, Stage::Triage | Stage::Classify)
+    }
 }
 
-/// Runs one worker of `stage` until `cancel` fires (the current batch is finished first).
-pub(crate) async fn run(
+/// One stage's handler: [`Pipeline::handle`] on each message.
+struct StageHandler {
     pipeline: Pipeline,
     stage: Stage,
-    consumer: String,
-    cancel: CancellationToken,
-) {
-    let queue = pipeline.queue().clone();
-    let cfg = pipeline.config();
-    let idle = Duration::from_millis(cfg.idle_poll_ms.max(1));
-    let mut backoff = idle;
-    tracing::debug!(stage = stage.name(), consumer, "worker started");
-    while !cancel.is_cancelled() {
-        let leases = match queue
-            .lease(stage.queue(), &consumer, cfg.lease_batch, cfg.lease())
-            .await
-        {
-            Ok(l) => {
-                backoff = idle;
-                l
-            }
-            Err(e) => {
-                tracing::warn!(stage = stage.name(), error = %e, "lease failed");
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-                Vec::new()
-            }
-        };
-        if leases.is_empty() {
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                () = cancel.cancelled() => break,
-            }
-            continue;
-        }
-        // The batch is processed concurrently: its durable writes share the
-        // queue's group commits instead of waiting for one fsync each.
-        futures::future::join_all(leases.iter().map(|l| process(&pipeline, stage, l))).await;
-    }
-    tracing::debug!(stage = stage.name(), consumer, "worker stopped");
 }
 
-/// Handles one lease end to end.
-pub(crate) async fn process(pipeline: &Pipeline, stage: Stage, lease: &Lease) {
-    let queue = pipeline.queue();
-    let m = &lease.message;
-    // Normalizer and router only enqueue, and the next queue drops a repeated
-    // id, so redoing their work is harmless: they skip the done markers.
-    let marks = matches!(stage, Stage::Triage | Stage::Classify);
-    let done = if marks {
-        queue.ack_if_done(lease).await
-    } else {
-        Ok(false)
-    };
-    match done {
-        Ok(true) => {
-            tracing::debug!(stage = stage.name(), id = %m.id, "already done; acked");
-            return;
-        }
-        Ok(false) => {}
-        Err(e) => {
-            tracing::warn!(stage = stage.name(), id = %m.id, error = %e, "done check failed");
-            return;
-        }
+impl MessageHandler for StageHandler {
+    fn handle<'a>(&'a self, lease: &'a Lease) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.pipeline.handle(self.stage, lease))
     }
-    match pipeline.handle(stage, lease).await {
-        Ok(()) => {
-            let done = async {
-                if marks {
-                    queue.mark_done(&lease.queue, &m.tenant, &m.id).await?;
-                }
-                queue.ack(lease).await
-            };
-            if let Err(e) = done.await {
-                // The lease was lost (expired and redelivered): the next
-                // delivery finds the work marked done, or redoes idempotent work.
-                tracing::warn!(stage = stage.name(), id = %m.id, error = %e, "settling failed");
-            }
-        }
-        Err(reason) => match queue.nack(lease, &reason).await {
-            Ok(NackOutcome::DeadLettered { attempts }) => {
-                tracing::warn!(stage = stage.name(), id = %m.id, attempts, reason, "dead-lettered");
-            }
-            Ok(_) => tracing::debug!(stage = stage.name(), id = %m.id, reason, "will retry"),
-            Err(e) => tracing::warn!(stage = stage.name(), id = %m.id, error = %e, "nack failed"),
-        },
-    }
+}
+
+/// The workers of `stage`, with the pipeline's lease, batch and idle poll.
+pub(crate) fn workers(pipeline: &Pipeline, stage: Stage) -> Workers {
+    let cfg = pipeline.config();
+    let handler = std::sync::Arc::new(StageHandler {
+        pipeline: pipeline.clone(),
+        stage,
+    });
+    Workers::new(
+        stage.name(),
+        pipeline.queue().clone(),
+        stage.queue(),
+        handler,
+    )
+    .with_settings(WorkerSettings {
+        lease: cfg.lease(),
+        batch: cfg.lease_batch.max(1),
+        idle_poll: Duration::from_millis(cfg.idle_poll_ms.max(1)),
+        track_done: stage.tracks_done(),
+        ..WorkerSettings::default()
+    })
 }

@@ -27,122 +27,21 @@
 //! `context.*`, `*`). Tools a caller may not call are hidden from its
 //! listings ([`Policy::visible_tools`]).
 
-use std::collections::BTreeMap;
-
 use omega_protocol::{ErrorCode, OmegaError, TenantId};
 use omega_stack::{Caller, CallerKind, TenantGrant};
-use serde::{Deserialize, Serialize};
 
-/// The policy as written in configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PolicyConfig {
-    /// Role name → what it may call.
-    #[serde(default)]
-    pub roles: BTreeMap<String, RoleConfig>,
-    /// Who has which roles.
-    #[serde(default)]
-    pub grants: Vec<GrantConfig>,
-}
+/// The policy as written in configuration (`[security.policy]` of
+/// `omega.toml`). The data types and their checks live in `omega-config`.
+pub use omega_config::security::{GrantConfig, KindName, PolicyConfig, PolicyError, RoleConfig};
 
-/// One role.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RoleConfig {
-    /// Tool and method name patterns (`*` matches any run of characters).
-    pub tools: Vec<String>,
-}
-
-/// A caller kind as written in configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum KindName {
-    /// Unauthenticated callers (development only).
-    Anonymous,
-    /// Services and agents.
-    Service,
-    /// MSP employees.
-    Employee,
-    /// Operators.
-    Operator,
-}
-
-impl KindName {
-    fn matches(self, kind: CallerKind) -> bool {
-        matches!(
-            (self, kind),
-            (KindName::Anonymous, CallerKind::Anonymous)
-                | (KindName::Service, CallerKind::Service)
-                | (KindName::Employee, CallerKind::Employee)
-                | (KindName::Operator, CallerKind::Operator)
-        )
-    }
-}
-
-/// One grant of roles to callers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GrantConfig {
-    /// Caller id patterns.
-    #[serde(default)]
-    pub identities: Vec<String>,
-    /// Caller kinds.
-    #[serde(default)]
-    pub kinds: Vec<KindName>,
-    /// Roles granted (names from `roles`).
-    pub roles: Vec<String>,
-    /// The tenants the grant is limited to; absent: the credential's tenants.
-    #[serde(default)]
-    pub tenants: Option<Vec<TenantId>>,
-}
-
-/// Why a policy configuration is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("policy.{field}: {message}")]
-pub struct PolicyError {
-    /// The offending field (`grants[1].roles`).
-    pub field: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-impl PolicyConfig {
-    /// The policy `omega up` uses in development: operators may call
-    /// everything; services (certificates from the dev CA) may call
-    /// everything for the tenants their certificate names; employees may
-    /// call read tools for the tenants their token names; anonymous
-    /// callers nothing.
-    pub fn dev_default() -> Self {
-        let role = |tools: &[&str]| RoleConfig {
-            tools: tools.iter().map(|s| (*s).to_owned()).collect(),
-        };
-        let grant = |kind, r: &str| GrantConfig {
-            kinds: vec![kind],
-            roles: vec![r.to_owned()],
-            ..GrantConfig::default()
-        };
-        Self {
-            roles: BTreeMap::from([
-                ("admin".to_owned(), role(&["*"])),
-                ("service".to_owned(), role(&["*"])),
-                (
-                    "reader".to_owned(),
-                    role(&[
-                        "*_get",
-                        "*_list",
-                        "*_search",
-                        "*_discover",
-                        "ticket_context",
-                    ]),
-                ),
-            ]),
-            grants: vec![
-                grant(KindName::Operator, "admin"),
-                grant(KindName::Service, "service"),
-                grant(KindName::Employee, "reader"),
-            ],
-        }
-    }
+fn kind_matches(name: KindName, kind: CallerKind) -> bool {
+    matches!(
+        (name, kind),
+        (KindName::Anonymous, CallerKind::Anonymous)
+            | (KindName::Service, CallerKind::Service)
+            | (KindName::Employee, CallerKind::Employee)
+            | (KindName::Operator, CallerKind::Operator)
+    )
 }
 
 /// `*` matches any run of characters (including none); everything else
@@ -180,7 +79,7 @@ struct Grant {
 impl Grant {
     fn selects(&self, caller: &Caller) -> bool {
         (self.identities.is_empty() || self.identities.iter().any(|p| glob(p, &caller.id)))
-            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k.matches(caller.kind)))
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| kind_matches(*k, caller.kind)))
     }
 
     fn allows(&self, tool: &str) -> bool {
@@ -202,49 +101,22 @@ impl Policy {
     /// Checks `config`: every grant selects someone and names known roles;
     /// every pattern is non-empty.
     pub fn new(config: &PolicyConfig) -> Result<Self, PolicyError> {
-        let err = |field: String, message: &str| PolicyError {
-            field,
-            message: message.to_owned(),
-        };
-        for (name, role) in &config.roles {
-            if role.tools.is_empty() || role.tools.iter().any(String::is_empty) {
-                return Err(err(
-                    format!("roles.{name}.tools"),
-                    "list at least one non-empty tool pattern",
-                ));
-            }
-        }
-        let mut grants = Vec::new();
-        for (i, g) in config.grants.iter().enumerate() {
-            if g.identities.is_empty() && g.kinds.is_empty() {
-                return Err(err(
-                    format!("grants[{i}]"),
-                    "a grant must name `identities` or `kinds` (a grant to everyone is not allowed)",
-                ));
-            }
-            if g.identities.iter().any(String::is_empty) {
-                return Err(err(format!("grants[{i}].identities"), "empty pattern"));
-            }
-            if g.roles.is_empty() {
-                return Err(err(format!("grants[{i}].roles"), "list at least one role"));
-            }
-            let mut tools = Vec::new();
-            for r in &g.roles {
-                let role = config.roles.get(r).ok_or_else(|| {
-                    err(
-                        format!("grants[{i}].roles"),
-                        &format!("unknown role `{r}`; define it under `roles`"),
-                    )
-                })?;
-                tools.extend(role.tools.iter().cloned());
-            }
-            grants.push(Grant {
+        config.validate()?;
+        let grants = config
+            .grants
+            .iter()
+            .map(|g| Grant {
                 identities: g.identities.clone(),
                 kinds: g.kinds.clone(),
-                tools,
+                tools: g
+                    .roles
+                    .iter()
+                    .filter_map(|r| config.roles.get(r))
+                    .flat_map(|role| role.tools.iter().cloned())
+                    .collect(),
                 tenants: g.tenants.clone(),
-            });
-        }
+            })
+            .collect();
         Ok(Self { grants })
     }
 

@@ -1,7 +1,13 @@
-//! Where secrets (token signing keys, pseudonymization keys, passwords)
-//! come from: a [`SecretSource`] with environment, file and Azure Key Vault
-//! backends. Names are Key Vault style (1-127 of `A-Z a-z 0-9 -`), so one
-//! name works with every backend.
+//! Where secrets (token signing keys, pseudonymization keys, passwords, the
+//! Titans' API keys) come from: a [`SecretSource`] with environment, file and
+//! Azure Key Vault backends, and a [`Chain`] of them. Names are 1-127 of
+//! `A-Z a-z 0-9 - _`, so one name works with every backend: the environment
+//! reads `openai-api-key` and `OPENAI_API_KEY` from the variable
+//! `{prefix}OPENAI_API_KEY`, a directory from the file of that exact name, and
+//! Key Vault (whose names allow no `_`) reads `_` as `-`.
+//!
+//! An empty value (an empty variable, an empty file) is an error, never an
+//! empty key.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,8 +57,8 @@ impl std::fmt::Debug for Secret {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
-    /// The name is not 1-127 of `A-Z a-z 0-9 -`.
-    #[error("`{0}` is not a valid secret name: use 1-127 of A-Z, a-z, 0-9 and '-'")]
+    /// The name is not 1-127 of `A-Z a-z 0-9 - _`.
+    #[error("`{0}` is not a valid secret name: use 1-127 of A-Z, a-z, 0-9, '-' and '_'")]
     InvalidName(String),
     /// No such secret in this source.
     #[error("secret `{name}` not found in {source_name}")]
@@ -60,6 +66,14 @@ pub enum SecretError {
         /// The secret's name.
         name: String,
         /// Where it was looked for.
+        source_name: String,
+    },
+    /// The secret exists but its value is empty.
+    #[error("secret `{name}` in {source_name} is empty")]
+    Empty {
+        /// The secret's name.
+        name: String,
+        /// Where it was found.
         source_name: String,
     },
     /// The backend refused our credentials (HTTP 401).
@@ -94,7 +108,9 @@ pub enum SecretError {
 pub fn check_name(name: &str) -> Result<(), SecretError> {
     if !name.is_empty()
         && name.len() <= 127
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         Ok(())
     } else {
@@ -109,7 +125,8 @@ pub trait SecretSource: Send + Sync {
 }
 
 /// Secrets from environment variables: `token-signing-key` is read from
-/// `{prefix}TOKEN_SIGNING_KEY` (default prefix `OMEGA_SECRET_`).
+/// `{prefix}TOKEN_SIGNING_KEY` (default prefix `OMEGA_SECRET_`; the Titans'
+/// keys, `OPENAI_API_KEY` and the like, are read [`EnvSecrets::unprefixed`]).
 #[derive(Debug, Clone)]
 pub struct EnvSecrets {
     prefix: String,
@@ -129,6 +146,12 @@ impl EnvSecrets {
         }
     }
 
+    /// Variables named like the secret: `OPENAI_API_KEY` (or `openai-api-key`)
+    /// is read from `OPENAI_API_KEY`.
+    pub fn unprefixed() -> Self {
+        Self::new("")
+    }
+
     /// The variable `name` is read from.
     pub fn var_name(&self, name: &str) -> String {
         format!(
@@ -144,11 +167,16 @@ impl SecretSource for EnvSecrets {
         Box::pin(async move {
             check_name(name)?;
             let var = self.var_name(name);
+            let source_name = || format!("environment variable {var}");
             match std::env::var_os(&var) {
+                Some(v) if v.is_empty() => Err(SecretError::Empty {
+                    name: name.to_owned(),
+                    source_name: source_name(),
+                }),
                 Some(v) => Ok(Secret::new(v.into_encoded_bytes())),
                 None => Err(SecretError::NotFound {
                     name: name.to_owned(),
-                    source_name: format!("environment variable {var}"),
+                    source_name: source_name(),
                 }),
             }
         })
@@ -181,6 +209,12 @@ impl SecretSource for FileSecrets {
                         if bytes.ends_with(b"\r") {
                             bytes.pop();
                         }
+                    }
+                    if bytes.is_empty() {
+                        return Err(SecretError::Empty {
+                            name: name.to_owned(),
+                            source_name: format!("file {}", path.display()),
+                        });
                     }
                     Ok(Secret::new(bytes))
                 }
@@ -274,5 +308,49 @@ mod tests {
         assert_eq!(path.expose(), std::env::var("PATH").unwrap().as_bytes());
         let s = Secret::new("topsecret");
         assert!(!format!("{s:?}").contains("topsecret"));
+    }
+
+    #[tokio::test]
+    async fn names_with_underscores_and_empty_values() {
+        // Environment-style names (the Titans' `OPENAI_API_KEY`) are valid:
+        // unprefixed they are the variable itself, and a file of that name.
+        assert!(check_name("OPENAI_API_KEY").is_ok());
+        assert!(check_name("openai-api-key").is_ok());
+        for bad in ["", ".env", "a/b", "a b", "key.txt", &"k".repeat(128)] {
+            assert!(
+                matches!(check_name(bad), Err(SecretError::InvalidName(_))),
+                "{bad}"
+            );
+        }
+        let env = EnvSecrets::unprefixed();
+        assert_eq!(env.var_name("OPENAI_API_KEY"), "OPENAI_API_KEY");
+        assert_eq!(env.var_name("openai-api-key"), "OPENAI_API_KEY");
+        assert_eq!(EnvSecrets::default().var_name("a_b"), "OMEGA_SECRET_A_B");
+        assert!(matches!(
+            env.get("OMEGA_SECURITY_UNIT_TEST_UNSET_KEY").await,
+            Err(SecretError::NotFound { .. })
+        ));
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("OPENAI_API_KEY"), "sk-abc\r\n").unwrap();
+        std::fs::write(dir.path().join("EMPTY_KEY"), "\n").unwrap();
+        let files = FileSecrets::new(dir.path());
+        assert_eq!(
+            files.get("OPENAI_API_KEY").await.unwrap().expose(),
+            b"sk-abc"
+        );
+        match files.get("EMPTY_KEY").await {
+            Err(e @ SecretError::Empty { .. }) => assert!(e.to_string().contains("EMPTY_KEY")),
+            other => panic!("{other:?}"),
+        }
+        // An empty value stops a chain: it is a mistake to report, not a miss.
+        let chain = Chain::new(vec![
+            Arc::new(files.clone()),
+            Arc::new(FileSecrets::new(dir.path().join("nowhere"))),
+        ]);
+        assert!(matches!(
+            chain.get("EMPTY_KEY").await,
+            Err(SecretError::Empty { .. })
+        ));
     }
 }

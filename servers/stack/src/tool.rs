@@ -37,9 +37,21 @@ pub struct Call {
     pub tenant: Option<TenantId>,
 }
 
+/// How a tool treats the `tenant` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tenancy {
+    /// Not tenant-scoped.
+    None,
+    /// Checked, then removed from the arguments (the input type has no tenant).
+    Scoped,
+    /// Checked, and left in the arguments (the input type is a wire type
+    /// that carries the tenant itself).
+    Carried,
+}
+
 struct Entry<S> {
     tool: Tool,
-    scoped: bool,
+    tenancy: Tenancy,
     handler: Handler<S>,
 }
 
@@ -110,7 +122,7 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         self
     }
 
-    fn push(mut self, tool: Tool, scoped: bool, handler: Handler<S>) -> Self {
+    fn push(mut self, tool: Tool, tenancy: Tenancy, handler: Handler<S>) -> Self {
         let name = tool.name.to_string();
         assert!(
             !self.index.contains_key(&name),
@@ -119,7 +131,7 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         self.index.insert(name, self.entries.len());
         self.entries.push(Entry {
             tool,
-            scoped,
+            tenancy,
             handler,
         });
         self
@@ -169,7 +181,7 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
                 encode(f(state, call, input).await?)
             })
         });
-        self.push(tool, false, handler)
+        self.push(tool, Tenancy::None, handler)
     }
 
     /// Adds a tenant-scoped tool: its input schema gains a required `tenant`
@@ -199,7 +211,40 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
                 encode(f(state, tenant, input).await?)
             })
         });
-        self.push(tool, true, handler)
+        self.push(tool, Tenancy::Scoped, handler)
+    }
+
+    /// Adds a tenant-scoped tool whose input type carries the `tenant`
+    /// itself (a shared wire type such as a Titan call): the tenant is
+    /// checked exactly as for [`ToolSet::scoped_tool`] before the arguments
+    /// are parsed, and stays in them; the handler receives the checked
+    /// [`TenantId`] and the input, whose `tenant` is the same.
+    pub fn tenant_tool<I, O, F, Fut>(
+        self,
+        name: &'static str,
+        description: &'static str,
+        read_only: bool,
+        f: F,
+    ) -> Self
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        F: Fn(Arc<S>, TenantId, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, OmegaError>> + Send + 'static,
+    {
+        let tool = Self::describe::<I, O>(name, description, true, read_only);
+        let f = Arc::new(f);
+        let handler: Handler<S> = Arc::new(move |state, call, args| {
+            let f = f.clone();
+            Box::pin(async move {
+                let tenant = call.tenant.clone().ok_or_else(|| {
+                    OmegaError::internal("tenant tool called without a resolved tenant")
+                })?;
+                let input = parse_args::<I>(args)?;
+                encode(f(state, tenant, input).await?)
+            })
+        });
+        self.push(tool, Tenancy::Carried, handler)
     }
 
     /// The tools `caller` may see, in registration order.
@@ -240,10 +285,12 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
             tool: Arc::from(name),
             tenant: None,
         };
-        if entry.scoped {
+        if entry.tenancy != Tenancy::None {
             match self.policy.resolve(&call.caller, args.get("tenant")) {
                 Ok(tenant) => {
-                    args.remove("tenant");
+                    if entry.tenancy == Tenancy::Scoped {
+                        args.remove("tenant");
+                    }
                     call.tenant = Some(tenant);
                 }
                 Err(e) => return Some(Err(e)),
@@ -337,6 +384,67 @@ mod tests {
         assert_eq!(extra.code, ErrorCode::INVALID_PARAMS);
         assert!(extra.message.contains("colour"), "{}", extra.message);
         assert!(set.call(caller, "nope", None).await.is_none());
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct Carried {
+        tenant: TenantId,
+        text: String,
+    }
+
+    #[tokio::test]
+    async fn tenant_tool_checks_the_tenant_first_and_keeps_it_in_the_input() {
+        let policy = TenantPolicy::new([TenantId::parse("acme").unwrap()]);
+        let set = ToolSet::new(Arc::new(()), policy).tenant_tool(
+            "carry",
+            "Echo the carried tenant.",
+            true,
+            |_, tenant, input: Carried| async move {
+                assert_eq!(tenant, input.tenant);
+                Ok(EchoOut {
+                    text: input.text,
+                    tenant: input.tenant.to_string(),
+                })
+            },
+        );
+        let caller = Caller::anonymous();
+        let ok = set
+            .call(
+                caller.clone(),
+                "carry",
+                args(json!({"tenant": "acme", "text": "a"})),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok, json!({"text": "a", "tenant": "acme"}));
+        let err = |v| async {
+            set.call(caller.clone(), "carry", args(v))
+                .await
+                .unwrap()
+                .unwrap_err()
+        };
+        // Without a tenant the error is the tenant's, not a parse error.
+        assert_eq!(
+            err(json!({"text": "a"})).await.code,
+            ErrorCode::TENANT_REQUIRED
+        );
+        assert_eq!(
+            err(json!({"tenant": "other", "text": "a"})).await.code,
+            ErrorCode::TENANT_UNKNOWN
+        );
+        assert_eq!(
+            err(json!({"tenant": "acme"})).await.code,
+            ErrorCode::INVALID_PARAMS
+        );
+        let input = Value::Object((*set.get("carry").unwrap().input_schema).clone());
+        assert!(
+            input["required"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("tenant"))
+        );
     }
 
     #[test]

@@ -296,5 +296,5 @@ fn configuration_must_match_the_titans() {
     )
     .unwrap();
     let err = Orchestrator::new(config, [gpt as Arc<dyn Titan>]).unwrap_err();
-    assert!(err.to_string().contains("defaultStrategy.titans"), "{err}");
+    assert!(err.to_string().contains("defaultStrategy.titan:"), "{err}");
 }

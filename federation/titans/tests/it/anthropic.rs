@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::fake::{Fake, Reply, fixture, header, request, secrets, tool_request};
 
-fn claude(fake: &Fake, timeout_ms: u64) -> ClaudeTitan {
+async fn claude(fake: &Fake, timeout_ms: u64) -> ClaudeTitan {
     let cfg = HttpTitanConfig {
         base_url: Some(fake.base.clone()),
         timeout_ms: Some(timeout_ms),
@@ -31,13 +31,14 @@ fn claude(fake: &Fake, timeout_ms: u64) -> ClaudeTitan {
         &secrets(&[("ANTHROPIC_API_KEY", "sk-ant-test")]),
         HttpClient::new().unwrap(),
     )
+    .await
     .unwrap()
 }
 
 #[tokio::test]
 async fn call_sends_messages_request_with_headers() {
     let fake = Fake::start(vec![Reply::json(200, fixture("anthropic/message.json"))]).await;
-    let r = claude(&fake, 5_000).call(&request()).await.unwrap();
+    let r = claude(&fake, 5_000).await.call(&request()).await.unwrap();
     let sent = fake.single();
     assert_eq!(sent.method, "POST");
     assert_eq!(sent.uri, "/v1/messages");
@@ -72,7 +73,7 @@ async fn max_tokens_defaults_because_the_api_requires_it() {
     let mut req = request();
     req.max_output_tokens = None;
     req.temperature = Some(1.7);
-    claude(&fake, 5_000).call(&req).await.unwrap();
+    claude(&fake, 5_000).await.call(&req).await.unwrap();
     let body = fake.single().body;
     assert_eq!(body["max_tokens"], 1024);
     assert_eq!(body["temperature"], 1.0, "clamped to Anthropic's range");
@@ -85,7 +86,7 @@ async fn tool_use_and_tool_result_blocks() {
         Reply::json(200, fixture("anthropic/message.json")),
     ])
     .await;
-    let titan = claude(&fake, 5_000);
+    let titan = claude(&fake, 5_000).await;
     let r = titan.call(&tool_request()).await.unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.content, "I'll look that ticket up.");
@@ -131,6 +132,7 @@ async fn tool_use_and_tool_result_blocks() {
 async fn stream_text_events() {
     let fake = Fake::start(vec![Reply::sse(fixture("anthropic/stream_text.sse"))]).await;
     let events: Vec<_> = claude(&fake, 5_000)
+        .await
         .stream(&request())
         .await
         .unwrap()
@@ -156,9 +158,15 @@ async fn stream_text_events() {
 #[tokio::test]
 async fn stream_tool_use_input_json_deltas() {
     let fake = Fake::start(vec![Reply::sse(fixture("anthropic/stream_tool_use.sse"))]).await;
-    let r = collect(claude(&fake, 5_000).stream(&tool_request()).await.unwrap())
-        .await
-        .unwrap();
+    let r = collect(
+        claude(&fake, 5_000)
+            .await
+            .stream(&tool_request())
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.content, "Okay, let me check the ticket");
     assert_eq!(r.message.tool_calls.len(), 1);
@@ -177,7 +185,7 @@ async fn overloaded_529_and_mid_stream_overload() {
         Reply::sse(fixture("anthropic/stream_overloaded.sse")),
     ])
     .await;
-    let titan = claude(&fake, 5_000);
+    let titan = claude(&fake, 5_000).await;
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
@@ -205,7 +213,7 @@ async fn rate_limit_429_with_retry_after_and_500() {
         Reply::json(500, fixture("anthropic/error_api.json")),
     ])
     .await;
-    let titan = claude(&fake, 5_000);
+    let titan = claude(&fake, 5_000).await;
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
     assert_eq!(err.to_omega().data.extra.unwrap()["retryAfterMs"], 3000);
@@ -227,7 +235,7 @@ async fn malformed_and_timeout() {
         Reply::json(200, fixture("anthropic/message.json")).delayed(Duration::from_secs(5)),
     ])
     .await;
-    let titan = claude(&fake, 300);
+    let titan = claude(&fake, 300).await;
     let err = titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
     let err = collect(titan.stream(&request()).await.unwrap())

@@ -16,7 +16,7 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-fn augment(mode: &str, timeout_ms: u64, model: Option<&str>) -> Setup {
+async fn augment(mode: &str, timeout_ms: u64, model: Option<&str>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("acp.log");
     let script = format!(
@@ -42,6 +42,7 @@ fn augment(mode: &str, timeout_ms: u64, model: Option<&str>) -> Setup {
         &cfg,
         &secrets(&[("AUGMENT_SESSION_AUTH", "{\"accessToken\":\"t\"}")]),
     )
+    .await
     .unwrap();
     Setup {
         titan,
@@ -60,7 +61,7 @@ fn sent(log: &PathBuf) -> Vec<Value> {
 
 #[tokio::test]
 async fn acp_session_streams_agent_message_chunks() {
-    let s = augment("ok", 20_000, Some("sonnet4.5"));
+    let s = augment("ok", 20_000, Some("sonnet4.5")).await;
     let events: Vec<_> = s.titan.stream(&request()).await.unwrap().collect().await;
     let texts: Vec<_> = events
         .iter()
@@ -99,7 +100,7 @@ async fn acp_session_streams_agent_message_chunks() {
 
 #[tokio::test]
 async fn permission_requests_are_declined() {
-    let s = augment("permission", 20_000, None);
+    let s = augment("permission", 20_000, None).await;
     let r = s.titan.call(&request()).await.unwrap();
     assert!(
         r.message.content.starts_with("permission:reject-once "),
@@ -116,7 +117,7 @@ async fn permission_requests_are_declined() {
 
 #[tokio::test]
 async fn auth_required_is_auth_error() {
-    let s = augment("auth", 20_000, None);
+    let s = augment("auth", 20_000, None).await;
     let Err(err) = s.titan.stream(&request()).await else {
         panic!("must fail")
     };
@@ -127,7 +128,7 @@ async fn auth_required_is_auth_error() {
 
 #[tokio::test]
 async fn crash_garbage_hang_and_missing_binary() {
-    let s = augment("crash", 20_000, None);
+    let s = augment("crash", 20_000, None).await;
     let err = s.titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Transport { .. }), "{err:?}");
     assert!(
@@ -135,11 +136,11 @@ async fn crash_garbage_hang_and_missing_binary() {
         "stderr tail kept: {err}"
     );
 
-    let s = augment("garbage", 20_000, None);
+    let s = augment("garbage", 20_000, None).await;
     let err = s.titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
 
-    let s = augment("hang", 1_500, None);
+    let s = augment("hang", 1_500, None).await;
     let started = Instant::now();
     let err = s.titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Timeout { .. }), "{err:?}");
@@ -150,7 +151,7 @@ async fn crash_garbage_hang_and_missing_binary() {
         command: "/nonexistent/auggie".into(),
         ..AugmentConfig::default()
     };
-    let titan = AugmentTitan::new(&cfg, &secrets(&[])).unwrap();
+    let titan = AugmentTitan::new(&cfg, &secrets(&[])).await.unwrap();
     let err = titan.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("install auggie"));

@@ -164,14 +164,19 @@ pub fn fixture(path: &str) -> String {
 pub struct MapSecrets(pub BTreeMap<&'static str, &'static str>);
 
 impl SecretSource for MapSecrets {
-    fn secret(&self, name: &str) -> Result<Secret, SecretError> {
-        self.0
-            .get(name)
-            .map(|v| Secret::new(*v))
-            .ok_or_else(|| SecretError::Missing {
-                name: name.into(),
-                hint: "not in the test map".into(),
-            })
+    fn get<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> omega_security::secrets::BoxFuture<'a, Result<Secret, SecretError>> {
+        Box::pin(async move {
+            self.0
+                .get(name)
+                .map(|v| Secret::new(*v))
+                .ok_or_else(|| SecretError::NotFound {
+                    name: name.into(),
+                    source_name: "the test map".into(),
+                })
+        })
     }
 }
 

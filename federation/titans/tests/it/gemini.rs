@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::fake::{Fake, Reply, fixture, header, request, secrets, tool_request};
 
-fn gemini(fake: &Fake, timeout_ms: u64) -> GeminiTitan {
+async fn gemini(fake: &Fake, timeout_ms: u64) -> GeminiTitan {
     let cfg = HttpTitanConfig {
         base_url: Some(fake.base.clone()),
         timeout_ms: Some(timeout_ms),
@@ -21,6 +21,7 @@ fn gemini(fake: &Fake, timeout_ms: u64) -> GeminiTitan {
         &secrets(&[("GEMINI_API_KEY", "AIza-test")]),
         HttpClient::new().unwrap(),
     )
+    .await
     .unwrap()
 }
 
@@ -31,7 +32,7 @@ async fn generate_content_request_and_usage_metadata() {
         fixture("gemini/generate_content.json"),
     )])
     .await;
-    let r = gemini(&fake, 5_000).call(&request()).await.unwrap();
+    let r = gemini(&fake, 5_000).await.call(&request()).await.unwrap();
     let sent = fake.single();
     assert_eq!(sent.uri, "/v1beta/models/gemini-2.5-flash:generateContent");
     assert_eq!(header(&sent, "x-goog-api-key"), "AIza-test");
@@ -62,7 +63,7 @@ async fn function_calls_and_function_responses() {
         Reply::json(200, fixture("gemini/generate_content.json")),
     ])
     .await;
-    let titan = gemini(&fake, 5_000);
+    let titan = gemini(&fake, 5_000).await;
     let r = titan.call(&tool_request()).await.unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     let call = &r.message.tool_calls[0];
@@ -102,6 +103,7 @@ async fn function_calls_and_function_responses() {
 async fn stream_generate_content_sse() {
     let fake = Fake::start(vec![Reply::sse(fixture("gemini/stream_text.sse"))]).await;
     let events: Vec<_> = gemini(&fake, 5_000)
+        .await
         .stream(&request())
         .await
         .unwrap()
@@ -141,7 +143,7 @@ async fn resource_exhausted_uses_retry_info_or_header() {
         ),
     ])
     .await;
-    let titan = gemini(&fake, 5_000);
+    let titan = gemini(&fake, 5_000).await;
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
@@ -183,7 +185,7 @@ async fn malformed_and_timeout() {
         Reply::json(200, fixture("gemini/generate_content.json")).delayed(Duration::from_secs(5)),
     ])
     .await;
-    let titan = gemini(&fake, 300);
+    let titan = gemini(&fake, 300).await;
     for _ in 0..2 {
         let err = titan.call(&request()).await.unwrap_err();
         assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");

@@ -28,12 +28,13 @@ fn config(fake: &Fake, timeout_ms: u64) -> HttpTitanConfig {
     }
 }
 
-fn gpt(fake: &Fake, timeout_ms: u64) -> OpenAiTitan {
+async fn gpt(fake: &Fake, timeout_ms: u64) -> OpenAiTitan {
     OpenAiTitan::gpt(
         &config(fake, timeout_ms),
         &secrets(&[("OPENAI_API_KEY", "sk-test-openai")]),
         HttpClient::new().unwrap(),
     )
+    .await
     .unwrap()
 }
 
@@ -44,7 +45,7 @@ async fn call_sends_documented_request_and_reads_usage() {
         fixture("openai/chat_completion.json"),
     )])
     .await;
-    let titan = gpt(&fake, 5_000);
+    let titan = gpt(&fake, 5_000).await;
     let r = titan.call(&request()).await.unwrap();
 
     let sent = fake.single();
@@ -88,7 +89,7 @@ async fn call_with_tools_round_trips_tool_calls() {
         fixture("openai/chat_completion_tool_call.json"),
     )])
     .await;
-    let r = gpt(&fake, 5_000).call(&tool_request()).await.unwrap();
+    let r = gpt(&fake, 5_000).await.call(&tool_request()).await.unwrap();
     let sent = fake.single();
     assert_eq!(
         sent.body["tools"],
@@ -125,7 +126,7 @@ async fn call_with_tools_round_trips_tool_calls() {
         omega_protocol::ChatMessage::text(omega_protocol::ChatRole::Tool, "{\"status\":\"open\"}");
     answer.tool_call_id = Some("call_abc123".into());
     follow.messages.push(answer);
-    gpt(&fake2, 5_000).call(&follow).await.unwrap();
+    gpt(&fake2, 5_000).await.call(&follow).await.unwrap();
     let body = fake2.single().body;
     assert_eq!(
         body["messages"][2],
@@ -149,6 +150,7 @@ async fn call_with_tools_round_trips_tool_calls() {
 async fn stream_text_with_usage_chunk() {
     let fake = Fake::start(vec![Reply::sse(fixture("openai/stream_text.sse"))]).await;
     let events: Vec<_> = gpt(&fake, 5_000)
+        .await
         .stream(&request())
         .await
         .unwrap()
@@ -177,7 +179,11 @@ async fn stream_text_with_usage_chunk() {
 #[tokio::test]
 async fn stream_assembles_tool_call_deltas() {
     let fake = Fake::start(vec![Reply::sse(fixture("openai/stream_tool_call.sse"))]).await;
-    let stream = gpt(&fake, 5_000).stream(&tool_request()).await.unwrap();
+    let stream = gpt(&fake, 5_000)
+        .await
+        .stream(&tool_request())
+        .await
+        .unwrap();
     let r = collect(stream).await.unwrap();
     assert_eq!(r.finish_reason, FinishReason::ToolCalls);
     assert_eq!(r.message.tool_calls[0].id, "call_DdmO9pD3xa9XTPNJ32zg2hcA");
@@ -195,7 +201,7 @@ async fn rate_limit_429_carries_retry_after() {
         Reply::json(429, fixture("openai/error_rate_limit.json")).header("retry-after", "20"),
     ])
     .await;
-    let err = gpt(&fake, 5_000).call(&request()).await.unwrap_err();
+    let err = gpt(&fake, 5_000).await.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
         TitanError::RateLimited {
@@ -216,7 +222,7 @@ async fn insufficient_quota_is_not_retryable() {
         fixture("openai/error_insufficient_quota.json"),
     )])
     .await;
-    let err = gpt(&fake, 5_000).call(&request()).await.unwrap_err();
+    let err = gpt(&fake, 5_000).await.call(&request()).await.unwrap_err();
     assert!(matches!(err, TitanError::QuotaExhausted { .. }), "{err:?}");
     assert!(!err.is_retryable());
 }
@@ -228,7 +234,7 @@ async fn server_error_500_and_stream_500() {
         Reply::json(500, fixture("openai/error_server.json")),
     ])
     .await;
-    let titan = gpt(&fake, 5_000);
+    let titan = gpt(&fake, 5_000).await;
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
         err,
@@ -257,7 +263,7 @@ async fn malformed_responses() {
         Reply::sse(fixture("openai/stream_text.sse").replace("data: [DONE]\n", "")),
     ])
     .await;
-    let titan = gpt(&fake, 5_000);
+    let titan = gpt(&fake, 5_000).await;
     for _ in 0..2 {
         let err = titan.call(&request()).await.unwrap_err();
         assert!(matches!(err, TitanError::Malformed { .. }), "{err:?}");
@@ -280,7 +286,7 @@ async fn deadline_is_enforced_for_calls_and_stalled_streams() {
         Reply::sse(fixture("openai/stream_text.sse").replace("data: [DONE]\n", "")).stalled(),
     ])
     .await;
-    let titan = gpt(&fake, 300);
+    let titan = gpt(&fake, 300).await;
     let started = Instant::now();
     let err = titan.call(&request()).await.unwrap_err();
     assert_eq!(
@@ -323,6 +329,7 @@ async fn grok_uses_xai_shape_and_key() {
         &secrets(&[("XAI_API_KEY", "xai-test-key")]),
         HttpClient::new().unwrap(),
     )
+    .await
     .unwrap();
     assert!(!format!("{titan:?}").contains("xai-test-key"));
     let r = titan.call(&request()).await.unwrap();
@@ -342,6 +349,7 @@ async fn missing_key_is_a_config_error() {
         &secrets(&[]),
         HttpClient::new().unwrap(),
     )
+    .await
     .unwrap_err();
     assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
 }

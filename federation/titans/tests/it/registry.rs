@@ -16,7 +16,9 @@ impl LocalModel for Fixed {
 #[tokio::test]
 async fn default_config_runs_without_keys() {
     let cfg: TitanConfig = serde_json::from_str("{}").unwrap();
-    let titans = build_titans(&cfg, &secrets(&[]), Arc::new(Fixed)).unwrap();
+    let titans = build_titans(&cfg, &secrets(&[]), Arc::new(Fixed))
+        .await
+        .unwrap();
     assert_eq!(titans.names().collect::<Vec<_>>(), ["local"]);
     let t = titans.default_titan();
     assert!(t.is_local());
@@ -27,8 +29,8 @@ async fn default_config_runs_without_keys() {
     );
 }
 
-#[test]
-fn configured_providers_need_their_keys() {
+#[tokio::test]
+async fn configured_providers_need_their_keys() {
     let cfg: TitanConfig = serde_json::from_str(
         r#"{"defaultTitan": "claude", "claude": {}, "grok": {"model": "grok-4"}}"#,
     )
@@ -38,6 +40,7 @@ fn configured_providers_need_their_keys() {
         &secrets(&[("ANTHROPIC_API_KEY", "k")]),
         Arc::new(Fixed),
     )
+    .await
     .unwrap_err();
     assert!(err.to_string().contains("XAI_API_KEY"), "{err}");
     let titans = build_titans(
@@ -45,6 +48,7 @@ fn configured_providers_need_their_keys() {
         &secrets(&[("ANTHROPIC_API_KEY", "k"), ("XAI_API_KEY", "x")]),
         Arc::new(Fixed),
     )
+    .await
     .unwrap();
     assert_eq!(
         titans.names().collect::<Vec<_>>(),
@@ -54,9 +58,11 @@ fn configured_providers_need_their_keys() {
     assert_eq!(titans.get("grok").unwrap().default_model(), "grok-4");
 }
 
-#[test]
-fn unknown_default_is_refused() {
+#[tokio::test]
+async fn unknown_default_is_refused() {
     let cfg: TitanConfig = serde_json::from_str(r#"{"defaultTitan": "gpt"}"#).unwrap();
-    let err = build_titans(&cfg, &secrets(&[]), Arc::new(Fixed)).unwrap_err();
+    let err = build_titans(&cfg, &secrets(&[]), Arc::new(Fixed))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("defaultTitan"), "{err}");
 }

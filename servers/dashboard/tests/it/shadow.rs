@@ -118,9 +118,10 @@ async fn shadow_agent_learns_from_corrections_and_assists_on_the_next_ticket() {
     assert_eq!(a["correctedSimilar"][0]["to"], "Access");
 
     // The team scales back to zero once the queue is empty past the cooldown.
-    eventually(|| async { (h.dash.recorder().current("shadow") == 0).then_some(()) }).await;
-    let series = omega_dashboard::CapacitySource::series(h.dash.recorder().as_ref());
+    eventually(|| async { (h.dash.capacity().replicas("shadow") == 0).then_some(()) }).await;
+    let series = omega_dashboard::CapacitySource::series(h.dash.capacity());
     assert!(series["shadow"].iter().any(|(_, n)| *n >= 1), "{series:?}");
+    assert_eq!(series["shadow"].last().map(|p| p.1), Some(0), "{series:?}");
     assert_eq!(
         h.queue
             .depth(queues::EMPLOYEE_ACTIVITY)

@@ -1,4 +1,4 @@
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_client::{AgentRegistryClient, McpVersion};
 use omega_config::OmegaConfig;
 use omega_protocol::{AgentCard, ErrorCode};

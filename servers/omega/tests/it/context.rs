@@ -1,4 +1,4 @@
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_client::{ClientError, ContextClient, McpClient};
 use omega_protocol::{ErrorCode, TenantId};
 use serde_json::json;
@@ -245,9 +245,16 @@ async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let config = omega_config::OmegaConfig::default();
     let localhost = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
-    let running = omega::up::start(&config, dir.path(), localhost, 0, &[Role::Context])
-        .await
-        .unwrap();
+    let running = omega::up::start(
+        &config,
+        dir.path(),
+        localhost,
+        omega::up::Ports::Base(0),
+        &[Role::Context],
+        omega::role::Scaling::InProcess,
+    )
+    .await
+    .unwrap();
     let mcp = McpClient::connect(running.url(Role::Context))
         .await
         .unwrap();
@@ -260,9 +267,16 @@ async fn data_survives_a_restart() {
         .unwrap();
     running.stop().await.unwrap();
 
-    let running = omega::up::start(&config, dir.path(), localhost, 0, &[Role::Context])
-        .await
-        .unwrap();
+    let running = omega::up::start(
+        &config,
+        dir.path(),
+        localhost,
+        omega::up::Ports::Base(0),
+        &[Role::Context],
+        omega::role::Scaling::InProcess,
+    )
+    .await
+    .unwrap();
     let mcp = McpClient::connect(running.url(Role::Context))
         .await
         .unwrap();

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_config::OmegaConfig;
 use serde_json::{Value, json};
 
@@ -40,14 +40,17 @@ async fn titans_and_agents_are_reachable_through_the_federation() {
         Role::Context,
         Role::AgentRegistry,
         Role::McpRegistry,
+        Role::Titan(omega::role::TitanId::Local),
+        Role::Orchestrator,
         Role::Federation,
     ];
     let running = omega::up::start(
         &OmegaConfig::default(),
         dir.path(),
         IpAddr::V4(Ipv4Addr::LOCALHOST),
-        0,
+        omega::up::Ports::Base(0),
         &roles,
+        omega::role::Scaling::InProcess,
     )
     .await
     .unwrap();

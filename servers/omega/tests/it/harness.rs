@@ -3,8 +3,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use omega::roles::Role;
-use omega::up::{Running, start};
+use omega::role::RoleId as Role;
+use omega::role::Scaling;
+use omega::up::{Ports, Running, start};
 use omega_client::{McpClient, McpVersion};
 use omega_config::OmegaConfig;
 
@@ -24,8 +25,9 @@ impl Harness {
             &config,
             dir.path(),
             IpAddr::V4(Ipv4Addr::LOCALHOST),
-            0,
-            Role::ALL,
+            Ports::Base(0),
+            &[Role::Context, Role::AgentRegistry, Role::McpRegistry],
+            Scaling::InProcess,
         )
         .await
         .expect("roles start");

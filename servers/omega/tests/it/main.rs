@@ -4,7 +4,9 @@
 #![allow(missing_docs)]
 
 mod agent_registry;
+mod composition;
 mod context;
+mod deployment;
 mod federation;
 mod harness;
 mod mcp_registry;

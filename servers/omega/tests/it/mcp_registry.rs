@@ -1,4 +1,4 @@
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_client::{McpRegistryClient, McpVersion};
 use omega_protocol::{ErrorCode, McpServerRecord};
 use serde_json::{Value, json};

@@ -69,20 +69,42 @@ async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
         roles,
         [
             "agent-registry",
+            "capacity-manager",
             "context",
             "dashboard",
             "federation",
             "ingest",
-            "mcp-registry"
+            "mcp-registry",
+            "orchestrator",
+            "orchestrator/agent-card",
+            "team-analytics",
+            "team-analytics/agent-card",
+            "team-classification",
+            "team-classification/agent-card",
+            "team-shadow",
+            "team-shadow/agent-card",
+            "team-triage",
+            "team-triage/agent-card",
+            "titan-local",
+            "titan-local/agent-card",
         ]
     );
-    for url in endpoints.as_object().unwrap().values() {
+    for (name, url) in endpoints.as_object().unwrap() {
         let url = url.as_str().unwrap();
+        if name.ends_with("/agent-card") {
+            let (status, card) = get_json(url).await;
+            assert_eq!(status, 200, "{name}: {card}");
+            continue;
+        }
         let base = &url[..url.rfind('/').unwrap()];
         let (status, health) = get_json(&format!("{base}/healthz")).await;
         assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
         let (status, ready) = get_json(&format!("{base}/readyz")).await;
-        assert_eq!((status, ready["status"].as_str()), (200, Some("ready")));
+        assert_eq!(
+            (status, ready["status"].as_str()),
+            (200, Some("ready")),
+            "{name}"
+        );
     }
     interrupt(&child);
     let status = wait_exit(&mut child, Duration::from_secs(10));
@@ -275,4 +297,77 @@ fn classifier_train_then_eval() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["accuracy"].as_f64().unwrap() > 0.9, "{report}");
     assert_eq!(report["labels"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn serve_refuses_an_unknown_role_or_team_and_lists_the_valid_ones() {
+    let out = omega().args(["serve", "titan-bogus"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for valid in [
+        "orchestrator",
+        "titan-gpt",
+        "titan-local",
+        "capacity-manager",
+        "team",
+    ] {
+        assert!(stderr.contains(valid), "{valid} not listed:\n{stderr}");
+    }
+    let out = omega()
+        .args(["serve", "team", "--team", "sales"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for valid in ["triage", "classification", "shadow", "analytics"] {
+        assert!(stderr.contains(valid), "{valid} not listed:\n{stderr}");
+    }
+    let out = omega().args(["serve", "team"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--team"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        r#"
+[titans.gpt]
+model = "gpt-4o-mini"
+
+[pipeline.ingest.tenants.acme]
+zendeskSecret = "zd-very-secret-signing-key"
+"#,
+    )
+    .unwrap();
+    let out = omega()
+        .args(["config", "check", good.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("gpt-4o-mini"), "{stdout}");
+    assert!(
+        stdout.contains("[orchestrator"),
+        "defaults are shown: {stdout}"
+    );
+    assert!(!stdout.contains("zd-very-secret-signing-key"), "{stdout}");
+    assert!(stdout.contains("<redacted>"), "{stdout}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[titans.gpt]\nmodle = \"gpt-4o\"\n").unwrap();
+    let out = omega()
+        .args(["config", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("titans.gpt.modle"), "{stderr}");
 }

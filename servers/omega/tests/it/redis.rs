@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use omega::roles::Role;
+use omega::role::RoleId as Role;
 use omega_client::{ContextClient, McpClient};
 use omega_config::{KvBackend, OmegaConfig};
 use omega_protocol::{ErrorCode, TenantId};

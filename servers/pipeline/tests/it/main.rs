@@ -215,8 +215,9 @@ impl Harness {
             teams,
             queue: queue.clone(),
             results: Arc::new(store.clone()),
-            classifier,
+            classifier: std::sync::Arc::new(std::sync::RwLock::new(classifier)),
             context: Some(Arc::new(mcp)),
+            orchestrator: None,
             pseudonym_secret: b"test pseudonym secret, 32 bytes or more".to_vec(),
         })
         .unwrap();

@@ -34,23 +34,23 @@ async fn the_triage_team_scales_from_zero_and_back() {
     }
     // Back to zero once the queue has been empty for the 300 ms cooldown.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while running.capacity.replicas("triage") != 0 {
+    while h.pipeline.capacity().replicas("triage") != 0 {
         assert!(
             Instant::now() < deadline,
             "triage never scaled back to zero: {:?}",
-            running.capacity
+            h.pipeline.capacity()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(h.depth(queues::TRIAGE).await, 0);
-    let series = running.capacity.series("triage");
+    let series = h.pipeline.capacity().series("triage");
     let peak = series.iter().map(|(_, r)| *r).max().unwrap();
     assert!(peak >= 1, "{series:?}");
     assert_eq!(series.last().unwrap().1, 0, "{series:?}");
     // It went 0 -> n -> 0: the first non-zero decision follows zeros or is the first one.
     let first_up = series.iter().position(|(_, r)| *r > 0).unwrap();
     assert!(series[..first_up].iter().all(|(_, r)| *r == 0));
-    let history = running.capacity.history();
+    let history = h.pipeline.capacity().history();
     assert!(
         history
             .iter()
@@ -65,8 +65,8 @@ async fn the_triage_team_scales_from_zero_and_back() {
     );
     // The classification team was never needed unless the classifier abstained.
     assert!(
-        running
-            .capacity
+        h.pipeline
+            .capacity()
             .series("classification")
             .iter()
             .all(|(_, r)| *r <= 5)

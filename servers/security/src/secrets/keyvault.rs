@@ -91,13 +91,16 @@ impl SecretSource for KeyVault {
     fn get<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Secret, SecretError>> {
         Box::pin(async move {
             check_name(name)?;
+            // Key Vault names allow no `_`: `OPENAI_API_KEY` is `OPENAI-API-KEY`
+            // there (and Key Vault names ignore case).
+            let vault_name = name.replace('_', "-");
             let token = self.bearer(false).await?;
-            let (mut status, mut body) = self.fetch(name, &token).await?;
+            let (mut status, mut body) = self.fetch(&vault_name, &token).await?;
             if status == StatusCode::UNAUTHORIZED {
                 // The cached token may have been revoked or rotated: once more
                 // with a fresh one.
                 let token = self.bearer(true).await?;
-                (status, body) = self.fetch(name, &token).await?;
+                (status, body) = self.fetch(&vault_name, &token).await?;
             }
             match status {
                 StatusCode::OK => {
@@ -106,6 +109,12 @@ impl SecretSource for KeyVault {
                     let value = v["value"]
                         .as_str()
                         .ok_or_else(|| SecretError::Protocol("the secret has no `value`".into()))?;
+                    if value.is_empty() {
+                        return Err(SecretError::Empty {
+                            name: name.to_owned(),
+                            source_name: format!("Key Vault {}", self.vault),
+                        });
+                    }
                     Ok(Secret::new(value))
                 }
                 StatusCode::NOT_FOUND => Err(SecretError::NotFound {

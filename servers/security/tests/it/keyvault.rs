@@ -243,8 +243,10 @@ async fn workload_identity_reads_secrets() {
     .unwrap();
     let s = kv.get("omega-token-signing-key").await.unwrap();
     assert_eq!(s.expose_str().unwrap(), "c2lnbmluZy1rZXktZm9yLXRlc3Rz");
-    // The token is cached: a second read does not exchange again.
-    kv.get("omega-token-signing-key").await.unwrap();
+    // The token is cached: a second read does not exchange again. An
+    // environment-style name reads the same secret (`_` is `-` in Key Vault).
+    let s = kv.get("omega_token_signing_key").await.unwrap();
+    assert_eq!(s.expose_str().unwrap(), "c2lnbmluZy1rZXktZm9yLXRlc3Rz");
     assert_eq!(*az.fake.issued.lock().unwrap(), 1);
 
     match kv.get("missing-one").await {
