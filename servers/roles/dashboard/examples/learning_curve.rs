@@ -14,9 +14,9 @@ use omega_dashboard::experiment::{ExperimentConfig, csv, run, svg};
 
 fn main() -> anyhow::Result<()> {
     let mut data = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/tickets/it-tickets-train.csv.gz");
+        .join("../../../data/tickets/it-tickets-train.csv.gz");
     let mut cfg = ExperimentConfig::default();
-    let mut out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/learning-curve");
+    let mut out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target/learning-curve");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || {

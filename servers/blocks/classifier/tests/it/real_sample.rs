@@ -7,7 +7,7 @@ use omega_classifier::{
 /// The labelled ticket data in the repository (`data/tickets`, CC0).
 const REAL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../data/tickets/it-tickets-train.csv.gz"
+    "/../../../data/tickets/it-tickets-train.csv.gz"
 );
 
 /// Trains on a 2,000-row stratified sample of the real ticket data (from `data/tickets`;

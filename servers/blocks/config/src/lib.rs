@@ -16,7 +16,7 @@
 //! # Editor completion
 //!
 //! The JSON Schema of the file is checked in as
-//! `servers/config/omega.schema.json` (generated from [`OmegaConfig`] by
+//! `servers/blocks/config/omega.schema.json` (generated from [`OmegaConfig`] by
 //! [`json_schema`]; regenerate with
 //! `OMEGA_UPDATE_SCHEMAS=1 cargo test -p omega-config`). Editors that use
 //! taplo or tombi (VS Code's *Even Better TOML*, Helix, Zed, …) complete
@@ -25,12 +25,12 @@
 //! the repository root), followed by a blank line:
 //!
 //! ```toml
-//! #:schema ./servers/config/omega.schema.json
+//! #:schema ./servers/blocks/config/omega.schema.json
 //!
 //! tenants = [{ id = "acme" }]
 //! ```
 //!
-//! `servers/config/examples/omega.toml` is a commented example of every
+//! `servers/blocks/config/examples/omega.toml` is a commented example of every
 //! section.
 
 pub mod dashboard;
@@ -397,7 +397,7 @@ impl OmegaConfig {
 }
 
 /// The JSON Schema of `omega.toml` (checked in as
-/// `servers/config/omega.schema.json`).
+/// `servers/blocks/config/omega.schema.json`).
 pub fn json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(OmegaConfig)).expect("a JSON Schema serializes")
 }

@@ -44,7 +44,7 @@ async fn browser_signs_in_sees_a_ticket_arrive_and_changes_its_category() {
     let token = h.token("alice", &["acme"]);
 
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let artifacts = manifest.join("../../target/e2e");
+    let artifacts = manifest.join("../../../target/e2e");
     let mut child = tokio::process::Command::new("bash")
         .arg(manifest.join("tests/e2e/run.sh"))
         .env("DASHBOARD_URL", &url)

@@ -26,7 +26,7 @@ impl Drop for Azurite {
 }
 
 fn azurite_bin() -> PathBuf {
-    let prefix = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/azurite");
+    let prefix = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../target/azurite");
     let bin = prefix.join("node_modules/.bin/azurite-blob");
     if let Ok(bin) = bin.canonicalize() {
         return bin;

@@ -9,7 +9,7 @@ mod sections;
 
 use std::path::PathBuf;
 
-/// `servers/config/` (the crate root).
+/// `servers/blocks/config/` (the crate root).
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

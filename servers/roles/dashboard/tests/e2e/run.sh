@@ -4,7 +4,7 @@
 # drives the page. Needs DASHBOARD_URL and DASHBOARD_TOKEN.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-E2E_DIR="${E2E_DIR:-$here/../../../../target/e2e}"
+E2E_DIR="${E2E_DIR:-$here/../../../../../target/e2e}"
 PLAYWRIGHT_VERSION="1.56.1"
 if [ ! -x /usr/bin/chromium ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

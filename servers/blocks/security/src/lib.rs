@@ -1,8 +1,10 @@
-//! OMEGA security building blocks, used by every server through the shared
-//! stack (`omega-stack`) and by the `omega` binary:
+//! OMEGA security building blocks. The secrets module is in use (the Titan
+//! roles read their API keys through it); the server parts (certificates,
+//! TLS, tokens, the identity layer, the policy) are built and tested here
+//! but not yet put in force on the running roles:
 //!
 //! - [`certs`]: a deployment CA on disk, server and client certificates with
-//!   a SPIFFE-style identity (`omega certs init|issue`, the dev CA of `omega up`);
+//!   a SPIFFE-style identity;
 //! - [`identity`]: the identity (role, instance, tenant scope) read from a
 //!   peer's certificate, never from request data, and its [`omega_stack::Caller`];
 //! - [`tls`]: rustls server and client configurations (ring provider) that
