@@ -28,6 +28,14 @@ pub enum Credentials {
     None,
     /// `Authorization: Bearer <token>` (external MCP clients, employees).
     Bearer(String),
+    /// `Authorization: Bearer <token>` to servers whose certificates a
+    /// private CA signed (a deployment's own CA, or `omega up`'s).
+    BearerWithCa {
+        /// PEM of the CA that signed the servers' certificates.
+        ca_pem: Vec<u8>,
+        /// The token.
+        token: String,
+    },
     /// A client certificate for mTLS, with the deployment's CA.
     ClientCertificate {
         /// PEM of the CA that signed the servers' certificates.
@@ -45,6 +53,7 @@ impl std::fmt::Debug for Credentials {
         f.write_str(match self {
             Credentials::None => "None",
             Credentials::Bearer(_) => "Bearer(<redacted>)",
+            Credentials::BearerWithCa { .. } => "BearerWithCa(<redacted>)",
             Credentials::ClientCertificate { .. } => "ClientCertificate(<redacted>)",
         })
     }
@@ -145,6 +154,17 @@ impl Connection {
                     })?;
                 (config, None)
             }
+            Credentials::BearerWithCa { ca_pem, token } => {
+                for cert in certs(&ca_pem)? {
+                    roots
+                        .add(cert)
+                        .map_err(|e| ClientError::Protocol(format!("invalid CA: {e}")))?;
+                }
+                (
+                    builder.with_root_certificates(roots).with_no_client_auth(),
+                    Some(token),
+                )
+            }
             other => {
                 roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
                 let bearer = match other {
@@ -191,6 +211,10 @@ impl Connection {
                 ca_pem: read(ca)?,
                 cert_pem: read(cert)?,
                 key_pem: read(key)?,
+            },
+            (Some(ca), None, None, Some(token)) => Credentials::BearerWithCa {
+                ca_pem: read(ca)?,
+                token,
             },
             (None, None, None, Some(token)) => Credentials::Bearer(token),
             (None, None, None, None) => Credentials::None,

@@ -169,6 +169,21 @@ impl FederationState {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
+        // The call is checked for `tenant`; the arguments must not name
+        // another one (the upstream scopes its data by the argument).
+        if let Some(named) = arguments.get("tenant")
+            && named.as_str() != Some(req.tenant.as_str())
+        {
+            return Err(OmegaError::new(
+                ErrorCode::TENANT_FORBIDDEN,
+                format!(
+                    "the call is for tenant `{}` but its arguments name tenant {named}",
+                    req.tenant
+                ),
+            )
+            .with_field("arguments.tenant")
+            .with_hint("omit arguments.tenant or set it to the call's tenant"));
+        }
         let (what, urls, tool, idempotent) = if req.skill.is_some() || req.capability.is_some() {
             let query = AgentQuery {
                 skill: req.skill.clone(),

@@ -104,6 +104,8 @@ codes! {
     RATE_LIMITED = (-32016, "rate_limited");
     /// The record already exists and may not be overwritten.
     ALREADY_EXISTS = (-32017, "already_exists");
+    /// The write would take a tenant over a storage quota; nothing was stored. `data.extra.quota` names it.
+    QUOTA_EXCEEDED = (-32018, "quota_exceeded");
 }
 
 impl ErrorCode {

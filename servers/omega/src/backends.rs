@@ -25,6 +25,9 @@ pub struct Backends {
     pub kv: Arc<dyn KvStore>,
     /// The process's metrics, served at every role's `/metrics`.
     pub metrics: omega_telemetry::Metrics,
+    /// The audit trail every state-changing tool call is appended to
+    /// (`<data-dir>/audit`, its signed head and key beside it).
+    pub audit: omega_audit::AuditLog,
     classifier: OnceCell<SharedClassifier>,
     queue: OnceCell<Arc<dyn omega_queue::Queue>>,
     pipeline: OnceCell<Pipeline>,
@@ -34,9 +37,16 @@ pub struct Backends {
 impl Backends {
     /// Opens the embedded store and, when configured, connects to Redis.
     /// Fails with a clear message when a configured backend is unreachable.
+    ///
+    /// The data directory holds keys, the dashboard token and the databases,
+    /// so it is private: created with mode `0700`, and an existing one that
+    /// grants group or others any access is tightened to `0700` (logged);
+    /// when it cannot be (another user owns it) the start fails naming the
+    /// directory. Every file in it is created `0600`
+    /// ([`omega_store::files`]).
     pub async fn open(config: &OmegaConfig, data_dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
+        omega_store::files::ensure_private_dir(data_dir)
+            .with_context(|| format!("preparing the data directory {}", data_dir.display()))?;
         let embedded = EmbeddedStore::open(data_dir)
             .with_context(|| format!("opening embedded storage in {}", data_dir.display()))?;
         let kv: Arc<dyn KvStore> = match &config.storage.kv {
@@ -47,7 +57,17 @@ impl Backends {
                     .context("storage.kv is Redis, and Redis must be reachable at start")?,
             ),
         };
+        let audit =
+            omega_audit::AuditLog::open_local(&data_dir.join("audit"), audit_head(data_dir))
+                .await
+                .with_context(|| {
+                    format!(
+                        "opening the audit trail in {}",
+                        data_dir.join("audit").display()
+                    )
+                })?;
         Ok(Self {
+            audit,
             data_dir: data_dir.to_owned(),
             embedded,
             kv,
@@ -94,10 +114,11 @@ impl Backends {
         config: &OmegaConfig,
         peers: &Peers,
         needed_by: RoleId,
+        connection: &omega_client::Connection,
     ) -> anyhow::Result<&Pipeline> {
         self.pipeline
             .get_or_try_init(|| {
-                crate::roles::ingest::build_pipeline(config, self, peers, needed_by)
+                crate::roles::ingest::build_pipeline(config, self, peers, needed_by, connection)
             })
             .await
     }
@@ -113,20 +134,26 @@ impl Backends {
         config: &OmegaConfig,
         peers: &Peers,
         needed_by: RoleId,
+        connection: &omega_client::Connection,
     ) -> anyhow::Result<&crate::roles::dashboard::DashboardParts> {
         self.dashboard
             .get_or_try_init(|| async {
-                let pipeline = self.pipeline(config, peers, needed_by).await?;
-                crate::roles::dashboard::build_dashboard(config, self, peers, pipeline, needed_by)
-                    .await
+                let pipeline = self.pipeline(config, peers, needed_by, connection).await?;
+                crate::roles::dashboard::build_dashboard(
+                    config, self, peers, pipeline, needed_by, connection,
+                )
+                .await
             })
             .await
     }
 
-    /// Sweeps expired embedded entries every minute until `cancel` fires.
+    /// Seals audit segments every 30 s and sweeps expired embedded entries
+    /// every minute until `cancel` fires.
     pub fn spawn_maintenance(&self, cancel: CancellationToken) -> tokio::task::JoinHandle<()> {
         let embedded = self.embedded.clone();
+        let sealer = self.audit.spawn_sealer(std::time::Duration::from_secs(30));
         tokio::spawn(async move {
+            let _sealer = AbortOnDrop(sealer);
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 tokio::select! {
@@ -139,5 +166,19 @@ impl Backends {
                 }
             }
         })
+    }
+}
+
+/// Where the audit trail's signed head and its key live: outside the
+/// segment directory, so removing segments cannot remove the evidence.
+pub fn audit_head(data_dir: &Path) -> omega_audit::HeadConfig {
+    omega_audit::HeadConfig::new(data_dir.join("audit.head"), data_dir.join("audit.key"))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

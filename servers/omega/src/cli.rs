@@ -100,8 +100,10 @@ pub enum ConfigCommand {
 /// `omega audit` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check every audit segment's hash chain; exits non-zero and names the
-    /// segment and record when anything was edited, removed or reordered.
+    /// Check every audit segment's hash chain against the signed head
+    /// (`<data-dir>/audit.head`, key `<data-dir>/audit.key`); exits non-zero
+    /// and names the segment and record when anything was edited, removed,
+    /// reordered or cut off the end.
     Verify {
         /// The audit directory (default: <data-dir>/audit).
         #[arg(long)]
@@ -259,6 +261,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     match cli.command {
         Command::Up(args) => {
+            // omega up secures its roles unless the file says otherwise.
+            config
+                .server
+                .tls
+                .get_or_insert(omega_config::TlsSettings::Dev);
             if args.demo {
                 crate::demo::prepare(&mut config);
             }
@@ -276,6 +283,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let role = args.role.role(args.team)?;
+            if config.server.tls.is_none() {
+                tracing::warn!(
+                    "no [server.tls] in the configuration: serving plain HTTP to anonymous callers; \
+                     set [server.tls] mode = \"files\" (a deployment) or \"dev\""
+                );
+            }
             up::run(
                 config,
                 &cli.data_dir,
@@ -296,7 +309,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Audit(AuditCommand::Verify { dir }) => {
             let dir = dir.unwrap_or_else(|| cli.data_dir.join("audit"));
-            let report = omega_audit::verify_dir(&dir)?;
+            let head = crate::backends::audit_head(&cli.data_dir);
+            let report = omega_audit::verify_trail(&dir, &head.path, &head.key_path, false)?;
             println!("{report}");
             if report.is_ok() {
                 Ok(())

@@ -35,7 +35,12 @@ pub async fn run(running: &Running, _config: &OmegaConfig) -> anyhow::Result<()>
         .to_owned();
     let pipeline = running.pipeline().context("--demo needs the pipeline")?;
     let tenant = TenantId::parse(omega_pipeline::DEMO_TENANT)?;
-    omega_pipeline::run_demo(
+    let client = match running.security.ca_pem()? {
+        Some(ca) => omega_pipeline::WebhookClient::with_ca(&ca)?,
+        None => omega_pipeline::WebhookClient::default(),
+    };
+    omega_pipeline::run_demo_with(
+        &client,
         &ingest,
         pipeline,
         &tenant,

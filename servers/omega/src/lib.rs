@@ -10,4 +10,5 @@ pub mod demo;
 pub mod remote;
 pub mod role;
 pub mod roles;
+pub mod security;
 pub mod up;

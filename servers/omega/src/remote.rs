@@ -35,8 +35,13 @@ pub struct RemoteTitan {
 
 impl RemoteTitan {
     /// Connects to the Titan role at `mcp_url` and asks who it is.
-    pub async fn connect(mcp_url: &str) -> Result<Self, ClientError> {
-        let mcp = Arc::new(McpClient::connect(mcp_url).await?);
+    pub async fn connect(
+        connection: &omega_client::Connection,
+        mcp_url: &str,
+    ) -> Result<Self, ClientError> {
+        let mcp = Arc::new(
+            McpClient::over(connection, mcp_url, omega_client::McpVersion::V2026_07_28).await?,
+        );
         let raw = mcp
             .call_idempotent("titan_info", serde_json::json!({}))
             .await?;

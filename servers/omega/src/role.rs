@@ -278,6 +278,27 @@ pub struct RoleContext<'a> {
     pub cancel: CancellationToken,
     /// Who scales the teams.
     pub scaling: Scaling,
+    /// How this role calls its peers (its client certificate under TLS).
+    pub connection: omega_client::Connection,
+}
+
+impl RoleContext<'_> {
+    /// An MCP client of the peer `role`, with this role's credentials.
+    pub async fn mcp_client(&self, role: RoleId) -> anyhow::Result<omega_client::McpClient> {
+        let url = self.peers.mcp_url(role, self.role)?;
+        omega_client::McpClient::over(
+            &self.connection,
+            &url,
+            omega_client::McpVersion::V2026_07_28,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "the {} role cannot reach the {role} role at {url}",
+                self.role
+            )
+        })
+    }
 }
 
 /// Who decides how many workers a team runs.

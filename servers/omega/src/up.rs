@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backends::Backends;
 use crate::role::{Peers, RoleContext, RoleId, Scaling, StopHook};
+use crate::security::Security;
 
 /// Where the roles listen.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +37,8 @@ pub struct Running {
     pub cancel: CancellationToken,
     /// What the roles asked to print.
     pub notes: Vec<String>,
+    /// How the roles are secured.
+    pub security: std::sync::Arc<Security>,
     backends: std::sync::Arc<Backends>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
     tasks: Vec<JoinHandle<()>>,
@@ -74,6 +77,9 @@ impl Running {
         // The store closes when its last user is gone: wait for them all,
         // so the data directory can be reopened right away.
         self.maintenance.await?;
+        if let Err(e) = self.backends.audit.close().await {
+            tracing::warn!(error = %e, "closing the audit trail failed");
+        }
         drop(self.backends);
         Ok(())
     }
@@ -94,13 +100,33 @@ impl Running {
     }
 }
 
-/// The stack options every role shares, from configuration.
-pub fn mcp_options(config: &OmegaConfig, backends: &Backends) -> McpOptions {
+/// The stack options every role shares, from configuration, with the
+/// process's authenticator in the identity slot.
+pub fn mcp_options(config: &OmegaConfig, backends: &Backends, security: &Security) -> McpOptions {
     McpOptions {
         max_request_bytes: config.limits.max_request_bytes,
         allowed_hosts: config.server.effective_allowed_hosts(),
         metrics: backends.metrics.clone(),
+        authenticator: security.authenticator(),
+        audit: Some(std::sync::Arc::new(backends.audit.clone())),
+        limits: limits(config),
         ..McpOptions::default()
+    }
+}
+
+/// The stack's limits from `[limits]`.
+pub fn limits(config: &OmegaConfig) -> omega_stack::Limits {
+    let l = &config.limits;
+    let secs = Duration::from_secs;
+    omega_stack::Limits {
+        header_read_timeout: secs(l.header_read_timeout_secs),
+        keep_alive_idle_timeout: secs(l.keep_alive_idle_timeout_secs),
+        max_connections: l.max_connections,
+        body_read_timeout: secs(l.body_read_timeout_secs),
+        request_timeout: secs(l.request_timeout_secs),
+        max_sessions: l.max_sessions,
+        session_idle_timeout: secs(l.session_idle_timeout_secs),
+        tenant_quota_bytes: l.tenant_quota_bytes,
     }
 }
 
@@ -127,6 +153,8 @@ pub async fn start(
     scaling: Scaling,
 ) -> anyhow::Result<Running> {
     let backends = std::sync::Arc::new(Backends::open(config, data_dir).await?);
+    let names: Vec<String> = roles.iter().map(|r| r.name()).collect();
+    let security = std::sync::Arc::new(Security::from_config(config, data_dir, &names)?);
     let cancel = CancellationToken::new();
     let mut bound = Vec::new();
     let mut peers = Peers::from_config(config);
@@ -144,10 +172,8 @@ pub async fn start(
         } else {
             host
         };
-        peers.insert(
-            role,
-            format!("http://{}", SocketAddr::new(shown, b.addr.port())),
-        );
+        let address = SocketAddr::new(shown, b.addr.port());
+        peers.insert(role, format!("{}://{address}", security.scheme()));
         bound.push((role, b));
     }
     let mut running = Running {
@@ -155,6 +181,7 @@ pub async fn start(
         peers: peers.clone(),
         cancel: cancel.clone(),
         notes: Vec::new(),
+        security: security.clone(),
         backends: backends.clone(),
         servers: Vec::new(),
         tasks: Vec::new(),
@@ -170,9 +197,10 @@ pub async fn start(
             backends: &backends,
             peers: &peers,
             self_url: base.clone(),
-            mcp: mcp_options(config, &backends),
+            mcp: mcp_options(config, &backends, &security),
             cancel: cancel.clone(),
             scaling,
+            connection: security.connection(&role.name())?,
         };
         let parts = match role.role().build(&ctx).await {
             Ok(parts) => parts,
@@ -181,12 +209,21 @@ pub async fn start(
                 return Err(e.context(format!("starting the {role} role")));
             }
         };
-        running.servers.push(tokio::spawn(omega_stack::serve(
-            b.listener,
-            parts.app.into_router(),
-            cancel.clone(),
-            Duration::from_secs(5),
-        )));
+        let transport = security.transport(&role.name())?;
+        let limits = limits(config);
+        let router = security.wrap(parts.app.into_router());
+        let stop = cancel.clone();
+        running.servers.push(tokio::spawn(async move {
+            omega_stack::serve_limited(
+                b.listener,
+                router,
+                transport,
+                &limits,
+                stop,
+                Duration::from_secs(5),
+            )
+            .await
+        }));
         running.tasks.extend(parts.tasks);
         running.stops.extend(parts.stops);
         running.notes.extend(parts.notes);
@@ -198,7 +235,7 @@ pub async fn start(
                 format!("{}/agent-card", role.name()),
                 crate::roles::card_url(&base),
             );
-            match register(&peers, role, card).await {
+            match register(&peers, role, card, &ctx.connection).await {
                 Ok(r) => running.registrations.push(r),
                 Err(e) => {
                     let _ = running.stop().await;
@@ -214,12 +251,14 @@ async fn register(
     peers: &Peers,
     role: RoleId,
     card: omega_protocol::AgentCard,
+    connection: &omega_client::Connection,
 ) -> anyhow::Result<Registration> {
     let url = peers.mcp_url(RoleId::AgentRegistry, role)?;
-    let registry =
-        AgentRegistryClient::new(McpClient::connect(&url).await.with_context(|| {
-            format!("the {role} role cannot reach the agent registry at {url}")
-        })?);
+    let registry = AgentRegistryClient::new(
+        McpClient::over(connection, &url, omega_client::McpVersion::V2026_07_28)
+            .await
+            .with_context(|| format!("the {role} role cannot reach the agent registry at {url}"))?,
+    );
     Registration::start(registry, card)
         .await
         .with_context(|| format!("registering the {role} role's agent card"))
@@ -255,6 +294,16 @@ pub async fn run(
     println!("endpoints written to {}", endpoints_path.display());
     for note in &running.notes {
         println!("{note}");
+    }
+    if let Some(token) = running.security.dev_token() {
+        let path = data_dir.join("token");
+        omega_store::files::write_private_atomic(&path, token.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "TLS on: CA {}; operator bearer token (12 h, every tenant) in {}",
+            data_dir.join("pki").join("ca.pem").display(),
+            path.display(),
+        );
     }
     if demo {
         crate::demo::run(&running, &config).await?;

@@ -33,6 +33,15 @@ pub enum AuditError {
         /// The segment blob name.
         name: String,
     },
+    /// The log was closed with `AuditLog::close`; it takes no more records.
+    #[error("the audit log is closed")]
+    Closed,
+    /// The log was set up wrongly (e.g. the head inside the audit directory).
+    #[error("audit configuration: {what}")]
+    Config {
+        /// What is wrong and how to fix it.
+        what: String,
+    },
     /// A previous write-ahead-log write or fsync failed; the log refuses further
     /// appends until the process restarts and recovers from the WAL.
     #[error("the audit log stopped after a failed write ({reason}); restart to recover")]
@@ -52,10 +61,13 @@ impl AuditError {
 impl From<AuditError> for OmegaError {
     fn from(e: AuditError) -> Self {
         let code = match &e {
-            AuditError::Io { .. } | AuditError::Blob(_) | AuditError::Stopped { .. } => {
-                ErrorCode::BACKEND_UNAVAILABLE
-            }
-            AuditError::Corrupt { .. } | AuditError::Conflict { .. } => ErrorCode::INTERNAL_ERROR,
+            AuditError::Io { .. }
+            | AuditError::Blob(_)
+            | AuditError::Stopped { .. }
+            | AuditError::Closed => ErrorCode::BACKEND_UNAVAILABLE,
+            AuditError::Corrupt { .. }
+            | AuditError::Conflict { .. }
+            | AuditError::Config { .. } => ErrorCode::INTERNAL_ERROR,
         };
         OmegaError::new(code, e.to_string())
     }

@@ -38,10 +38,16 @@ pub enum Outcome {
 pub struct AuditEvent {
     /// Who acted: a SPIFFE id, service name or pseudonym.
     pub actor: String,
+    /// What kind of principal acted (`service`, `employee`, `operator`,
+    /// `anonymous`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<String>,
     /// The tenant the action was for, when there is one.
     #[serde(default)]
     pub tenant: Option<TenantId>,
-    /// What was done: `tool.call`, `route`, `triage.result`, `employee.action`, `admin.erase`, ...
+    /// What was done: a tool's name (for tool calls, whose `target` is the
+    /// role that served it), `route`, `triage.decided`, `employee.accept`,
+    /// `admin.erase`, ...
     pub action: String,
     /// What it was done to: a tool name, ticket id, pseudonym, ...
     pub target: String,
@@ -61,12 +67,19 @@ impl AuditEvent {
     ) -> Self {
         Self {
             actor: actor.into(),
+            actor_kind: None,
             tenant: None,
             action: action.into(),
             target: target.into(),
             outcome: Outcome::Ok,
             details: serde_json::Value::Null,
         }
+    }
+
+    /// Sets the kind of principal that acted.
+    pub fn actor_kind(mut self, kind: impl Into<String>) -> Self {
+        self.actor_kind = Some(kind.into());
+        self
     }
 
     /// Sets the tenant.
@@ -98,6 +111,10 @@ pub struct AuditRecord {
     pub at: DateTime<Utc>,
     /// Who acted.
     pub actor: String,
+    /// What kind of principal acted, when known. Absent (not `null`) when
+    /// unknown, so records written before this field hash the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<String>,
     /// The tenant, when there is one.
     #[serde(default)]
     pub tenant: Option<TenantId>,
@@ -123,6 +140,7 @@ impl AuditRecord {
             seq,
             at,
             actor: event.actor,
+            actor_kind: event.actor_kind,
             tenant: event.tenant,
             action: event.action,
             target: event.target,
@@ -208,6 +226,21 @@ mod tests {
         let mut edited = back.clone();
         edited.target = "ticket.delete".into();
         assert_ne!(edited.compute_hash(), r.hash);
+    }
+
+    #[test]
+    fn actor_kind_is_hashed_when_set_and_absent_when_not() {
+        let r = record();
+        let text = String::from_utf8(r.canonical_bytes()).unwrap();
+        assert!(!text.contains("actorKind"), "{text}");
+        let event = AuditEvent::new("spiffe://omega/ns/x/sa/triage", "tool.call", "t")
+            .actor_kind("service");
+        let with = AuditRecord::seal(1, r.at, event, GENESIS_HASH.to_owned());
+        let text = String::from_utf8(with.canonical_bytes()).unwrap();
+        assert!(text.contains(r#""actorKind":"service""#), "{text}");
+        let mut edited = with.clone();
+        edited.actor_kind = Some("operator".into());
+        assert_ne!(edited.compute_hash(), with.hash);
     }
 
     #[test]

@@ -14,15 +14,14 @@ pub trait AuditSink: Send + Sync {
 }
 
 impl AuditSink for AuditLog {
+    /// Appends without blocking, then waits (asynchronously) for the group
+    /// commit that makes the record durable.
     fn record(&self, event: AuditEvent) -> BoxFuture<'_, Result<u64, AuditError>> {
-        let log = self.clone();
+        let appended = self.append(event);
         Box::pin(async move {
-            // The fsync blocks; keep it off the async worker threads.
-            tokio::task::spawn_blocking(move || log.append(event))
-                .await
-                .map_err(|e| AuditError::Stopped {
-                    reason: format!("append task failed: {e}"),
-                })?
+            let seq = appended?;
+            self.wait_durable(seq).await?;
+            Ok(seq)
         })
     }
 }

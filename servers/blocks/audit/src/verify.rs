@@ -1,5 +1,5 @@
 //! Verification of the whole chain: every record hash, every link, every
-//! segment header and trailer, and the segment chain.
+//! segment header and trailer, the segment chain, and the signed head.
 
 use std::fmt;
 use std::path::Path;
@@ -7,7 +7,8 @@ use std::path::Path;
 use crate::blob::BlobStore;
 use crate::blob::local::LocalBlobStore;
 use crate::error::AuditError;
-use crate::log::{Head, SEALED_DIR, WAL_DIR};
+use crate::head::{Head, HeadKey, HeadState};
+use crate::log::{SEALED_DIR, WAL_DIR};
 use crate::record::{AuditRecord, GENESIS_HASH};
 use crate::segment::{self, SEGMENT_FORMAT, SEGMENT_PREFIX, segment_name};
 
@@ -101,13 +102,47 @@ pub enum Problem {
         /// The name its header implies.
         expected: String,
     },
-    /// The newest record does not match the externally published head: the
-    /// newest records or segments were removed or replaced.
+    /// The trail does not reach the signed (or published) head, or the
+    /// record at the head's seq has another hash: the newest records,
+    /// segments or the WAL were removed, or records were replaced.
     HeadMismatch {
-        /// The published head.
+        /// The signed head.
         expected: Head,
-        /// What the log ends with.
+        /// What the log ends with (when it ends before the head), or the
+        /// record stored at the head's seq (hash empty when that record is
+        /// missing).
         found: Head,
+    },
+    /// The trail holds no records at all, but the signed head says it had:
+    /// the audit directory was emptied or removed.
+    TrailEmpty {
+        /// The signed head.
+        head: Head,
+    },
+    /// Sealed segments hold records beyond the signed head. The log signs
+    /// every record before sealing it, so the head file was replaced by an
+    /// older copy.
+    BeyondHead {
+        /// The signed head's seq.
+        head_seq: u64,
+        /// The last sealed seq.
+        sealed_seq: u64,
+    },
+    /// There is no head file although the trail has records, or although
+    /// the head key exists (the log writes the head when it first opens).
+    HeadMissing {
+        /// Where the head should be.
+        path: String,
+        /// Records in the trail.
+        records: u64,
+    },
+    /// The head file is unreadable, its signature does not match (forged or
+    /// edited), or it cannot be checked because the key is missing.
+    HeadInvalid {
+        /// The head file.
+        path: String,
+        /// What is wrong.
+        reason: String,
     },
 }
 
@@ -185,11 +220,53 @@ impl fmt::Display for Problem {
                     "{segment}: stored under the wrong name (its header says {expected})"
                 )
             }
+            Problem::HeadMismatch { expected, found } if found.seq < expected.seq => write!(
+                f,
+                "the trail ends at seq {} ({}), but the signed head is seq {} ({}): the newest records \
+                 (seq {}..={}) were removed: newest segments or the WAL deleted or cut",
+                found.seq,
+                found.hash,
+                expected.seq,
+                expected.hash,
+                found.seq + 1,
+                expected.seq
+            ),
+            Problem::HeadMismatch { expected, found } if found.hash.is_empty() => write!(
+                f,
+                "the record at the signed head's seq {} ({}) is missing: records were removed",
+                expected.seq, expected.hash
+            ),
             Problem::HeadMismatch { expected, found } => write!(
                 f,
-                "log ends at seq {} ({}), but the published head is seq {} ({}): newest records were removed or replaced",
-                found.seq, found.hash, expected.seq, expected.hash
+                "the record at seq {} has hash {}, but the signed head says {}: records up to the head were replaced",
+                expected.seq, found.hash, expected.hash
             ),
+            Problem::TrailEmpty { head } => write!(
+                f,
+                "the trail holds no records, but the signed head is seq {} ({}): the audit directory was emptied or removed",
+                head.seq, head.hash
+            ),
+            Problem::BeyondHead {
+                head_seq,
+                sealed_seq,
+            } => write!(
+                f,
+                "sealed segments hold records seq {}..={sealed_seq} beyond the signed head at seq {head_seq}: \
+                 the head file was replaced by an older copy",
+                head_seq + 1
+            ),
+            Problem::HeadMissing { path, records } if *records > 0 => write!(
+                f,
+                "{path}: no signed head, but the trail holds {records} records: the head was deleted \
+                 (only a trail written before signed heads may be verified as legacy)"
+            ),
+            Problem::HeadMissing { path, .. } => write!(
+                f,
+                "{path}: no signed head, but its key exists: the head was deleted (with the trail?)"
+            ),
+            Problem::HeadInvalid { path, reason } => {
+                write!(f, "{path}: the signed head is invalid: {reason}")
+            }
         }
     }
 }
@@ -205,6 +282,12 @@ pub struct VerifyReport {
     pub open_records: u64,
     /// The newest record.
     pub head: Head,
+    /// The signed head the trail was checked against, if any.
+    pub signed_head: Option<Head>,
+    /// Records after the signed head (written to the WAL after the last head
+    /// update, just before a crash). Not a problem while they are only in
+    /// the WAL: the log signs them when it opens again.
+    pub unsigned_records: u64,
     /// Everything wrong, in log order. Empty means the log is intact.
     pub problems: Vec<Problem>,
 }
@@ -219,11 +302,26 @@ impl VerifyReport {
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_ok() {
-            writeln!(
+            write!(
                 f,
                 "OK: {} segments, {} records ({} not yet sealed), head seq {} hash {}",
                 self.segments, self.records, self.open_records, self.head.seq, self.head.hash
-            )
+            )?;
+            match &self.signed_head {
+                Some(h) => write!(f, "; matches the signed head (seq {})", h.seq)?,
+                None => write!(
+                    f,
+                    "; not checked against a signed head (removal of the newest records would not show)"
+                )?,
+            }
+            if self.unsigned_records > 0 {
+                write!(
+                    f,
+                    "; {} newest record(s) in the WAL were written after the last head update (a crash?)",
+                    self.unsigned_records
+                )?;
+            }
+            writeln!(f)
         } else {
             writeln!(
                 f,
@@ -246,6 +344,12 @@ pub struct Verifier {
     report: VerifyReport,
     next_index: u64,
     previous: Option<String>,
+    /// The signed head to check the trail against.
+    expected: Option<Head>,
+    /// The hash stored at `expected.seq`, once seen.
+    at_expected: Option<String>,
+    /// The highest seq in a sealed segment.
+    sealed_seq: u64,
 }
 
 impl Default for Verifier {
@@ -262,14 +366,16 @@ impl Verifier {
                 segments: 0,
                 records: 0,
                 open_records: 0,
-                head: Head {
-                    seq: 0,
-                    hash: GENESIS_HASH.to_owned(),
-                },
+                head: Head::genesis(),
+                signed_head: None,
+                unsigned_records: 0,
                 problems: Vec::new(),
             },
             next_index: 0,
             previous: None,
+            expected: None,
+            at_expected: None,
+            sealed_seq: 0,
         }
     }
 
@@ -278,8 +384,17 @@ impl Verifier {
     }
 
     /// Checks the records of one segment (or the WAL) against the running chain.
-    fn records(&mut self, name: &str, records: &[(usize, AuditRecord)]) {
+    fn records(&mut self, name: &str, records: &[(usize, AuditRecord)], sealed: bool) {
         for (_, r) in records {
+            if let Some(h) = &self.expected
+                && r.seq == h.seq
+                && self.at_expected.is_none()
+            {
+                self.at_expected = Some(r.hash.clone());
+            }
+            if sealed {
+                self.sealed_seq = self.sealed_seq.max(r.seq);
+            }
             let expected = self.report.head.seq + 1;
             if r.compute_hash() != r.hash {
                 self.problem(Problem::EditedRecord {
@@ -383,7 +498,7 @@ impl Verifier {
                 }
             }
         }
-        self.records(name, &parsed.records);
+        self.records(name, &parsed.records, true);
         let Some(t) = &parsed.trailer else {
             self.problem(Problem::MissingTrailer {
                 segment: name.into(),
@@ -465,24 +580,56 @@ impl Verifier {
             }
         }
         self.report.open_records += records.len() as u64;
-        self.records(name, &records);
+        self.records(name, &records, false);
     }
 
-    /// Compares the end of the log with an externally published head.
+    /// Checks the trail against a signed (or externally published) head
+    /// when [`Verifier::finish`] is called: the trail must reach it, and the
+    /// record at its seq must have its hash. Call it before feeding
+    /// segments; called afterwards, only a head at the trail's end can be
+    /// compared by hash.
     pub fn expect_head(&mut self, head: &Head) {
-        if head.seq > self.report.head.seq
-            || (head.seq == self.report.head.seq && head.hash != self.report.head.hash)
-        {
-            let found = self.report.head.clone();
-            self.problem(Problem::HeadMismatch {
-                expected: head.clone(),
-                found,
-            });
-        }
+        self.expected = Some(head.clone());
     }
 
     /// The report.
-    pub fn finish(self) -> VerifyReport {
+    pub fn finish(mut self) -> VerifyReport {
+        if let Some(h) = self.expected.take() {
+            let end = self.report.head.clone();
+            if h.seq > 0 && self.report.records == 0 {
+                self.problem(Problem::TrailEmpty { head: h.clone() });
+            } else if h.seq > end.seq {
+                self.problem(Problem::HeadMismatch {
+                    expected: h.clone(),
+                    found: end,
+                });
+            } else {
+                let found = if h.seq == 0 {
+                    Some(GENESIS_HASH.to_owned())
+                } else {
+                    self.at_expected
+                        .take()
+                        .or_else(|| (h.seq == end.seq).then(|| end.hash.clone()))
+                };
+                if found.as_deref() != Some(h.hash.as_str()) {
+                    self.problem(Problem::HeadMismatch {
+                        expected: h.clone(),
+                        found: Head {
+                            seq: h.seq,
+                            hash: found.unwrap_or_default(),
+                        },
+                    });
+                }
+                if self.sealed_seq > h.seq {
+                    self.problem(Problem::BeyondHead {
+                        head_seq: h.seq,
+                        sealed_seq: self.sealed_seq,
+                    });
+                }
+                self.report.unsigned_records = end.seq - h.seq;
+            }
+            self.report.signed_head = Some(h);
+        }
         self.report
     }
 }
@@ -497,11 +644,13 @@ pub async fn verify(store: &dyn BlobStore) -> Result<VerifyReport, AuditError> {
     Ok(v.finish())
 }
 
-/// `omega audit verify --dir D`: verifies a local audit directory. When `D`
-/// has `sealed/` (as written by [`crate::AuditLog::open_local`]), its segments
-/// are checked and then the open segment in `D/wal`; otherwise `D` itself is
-/// taken as a [`LocalBlobStore`] root. Synchronous, so it can run inside or
-/// outside a Tokio runtime.
+/// Verifies a local audit directory **without** a signed head, so removal
+/// of the newest records, segments or the WAL (or of everything) does not
+/// show; prefer [`verify_trail`]. When `D` has `sealed/` (as written by
+/// [`crate::AuditLog::open_local`]), its segments are checked and then the
+/// open segment in `D/wal`; otherwise `D` itself is taken as a
+/// [`LocalBlobStore`] root. Synchronous, so it can run inside or outside a
+/// Tokio runtime.
 pub fn verify_dir(path: &Path) -> Result<VerifyReport, AuditError> {
     if !path.is_dir() {
         return Err(AuditError::Io {
@@ -512,14 +661,22 @@ pub fn verify_dir(path: &Path) -> Result<VerifyReport, AuditError> {
             ),
         });
     }
-    let sealed = path.join(SEALED_DIR);
-    let (root, wal_dir) = if sealed.is_dir() {
-        (sealed, Some(path.join(WAL_DIR)))
+    let mut v = Verifier::new();
+    let log_layout = path.join(SEALED_DIR).is_dir() || path.join(WAL_DIR).is_dir();
+    feed_dir(&mut v, path, log_layout)?;
+    Ok(v.finish())
+}
+
+/// Feeds the sealed segments and WAL files of a local audit directory laid
+/// out by [`crate::AuditLog::open_local`] (`log_layout`), or of a bare
+/// [`LocalBlobStore`] root.
+fn feed_dir(v: &mut Verifier, path: &Path, log_layout: bool) -> Result<(), AuditError> {
+    let (root, wal_dir) = if log_layout {
+        (path.join(SEALED_DIR), Some(path.join(WAL_DIR)))
     } else {
         (path.to_path_buf(), None)
     };
     let store = LocalBlobStore::new(root);
-    let mut v = Verifier::new();
     for name in store.list_sync(SEGMENT_PREFIX)? {
         let bytes = store.get_sync(&name)?;
         v.segment(&name, &bytes);
@@ -536,5 +693,75 @@ pub fn verify_dir(path: &Path) -> Result<VerifyReport, AuditError> {
             v.open_segment(&name, &bytes);
         }
     }
-    Ok(v.finish())
+    Ok(())
+}
+
+/// `omega audit verify`: verifies the local audit directory `dir` (as
+/// written by [`crate::AuditLog::open_local`]) against the signed head at
+/// `head_path`, checked with the key at `key_path` (neither is created).
+///
+/// Besides everything [`verify_dir`] finds, the report names: a trail that
+/// ends before the head (newest records, segments or the WAL removed), a
+/// directory emptied or removed while the head remains, a record at the
+/// head's seq with another hash, sealed records beyond the head (an older
+/// head put back), a head with a bad signature or that cannot be checked
+/// (key missing), and a missing head when the trail has records or the key
+/// exists. With `legacy`, a missing head is accepted (a trail written before
+/// signed heads); a head that exists is still checked.
+///
+/// Fails (rather than reporting) only when nothing can be read: no
+/// directory, no head and no key, or an I/O error.
+pub fn verify_trail(
+    dir: &Path,
+    head_path: &Path,
+    key_path: &Path,
+    legacy: bool,
+) -> Result<VerifyReport, AuditError> {
+    let key = HeadKey::load(key_path)?;
+    let head = match std::fs::read(head_path) {
+        Ok(bytes) => match crate::head::check(&bytes, key.as_ref()) {
+            HeadState::Invalid(r) if r == crate::head::NO_KEY => HeadState::Invalid(format!(
+                "its signature cannot be checked: the head key {} is missing",
+                key_path.display()
+            )),
+            state => state,
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => HeadState::Missing,
+        Err(e) => return Err(AuditError::io(format!("read {}", head_path.display()))(e)),
+    };
+    let exists = dir.is_dir();
+    if !exists && head == HeadState::Missing && key.is_none() {
+        return Err(AuditError::Io {
+            context: format!("audit directory {}", dir.display()),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "no audit trail here and no signed head at {}; pass the data directory the log was written in",
+                    head_path.display()
+                ),
+            ),
+        });
+    }
+    let mut v = Verifier::new();
+    if let HeadState::Valid(h) = &head {
+        v.expect_head(h);
+    }
+    if exists {
+        feed_dir(&mut v, dir, true)?;
+    }
+    let mut report = v.finish();
+    let path = head_path.display().to_string();
+    match head {
+        HeadState::Valid(_) => {}
+        HeadState::Invalid(reason) => report.problems.push(Problem::HeadInvalid { path, reason }),
+        HeadState::Missing => {
+            if !legacy && (report.records > 0 || key.is_some()) {
+                report.problems.push(Problem::HeadMissing {
+                    path,
+                    records: report.records,
+                });
+            }
+        }
+    }
+    Ok(report)
 }

@@ -55,6 +55,7 @@ use serde::{Deserialize, Serialize};
 pub use dashboard::{DashboardSettings, SlaTargets};
 pub use federation::FederationSettings;
 pub use limits::LimitsConfig;
+
 pub use orchestrator::OrchestratorConfig;
 pub use peers::PeersConfig;
 pub use security::{PolicyConfig, SecurityConfig};
@@ -139,14 +140,57 @@ pub struct ServerSettings {
     /// servers on a workstation). `["*"]` disables the check, for
     /// deployments behind mTLS and network policies.
     pub allowed_hosts: Vec<String>,
+    /// How every listener is secured and callers are identified. Absent:
+    /// `omega up` uses `dev`, `omega serve` serves plain HTTP and says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSettings>,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            tls: None,
         }
     }
+}
+
+/// How every role's listener is secured (`[server.tls]`).
+///
+/// With TLS on, a caller is identified by its client certificate (the
+/// roles of a deployment call each other with theirs: mTLS) or by a bearer
+/// token (MCP clients, scripts); a request with neither is refused with 401
+/// and a `WWW-Authenticate` pointing at the protected resource metadata.
+/// Webhooks (`/ingest/…`, authenticated by their platform signature) and the
+/// dashboard's pages and API (employee sign-in) are exempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "mode",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum TlsSettings {
+    /// Plain HTTP, every caller anonymous with every tenant: development on
+    /// loopback only.
+    Off,
+    /// A development CA in `<data-dir>/pki`, created on first start, one
+    /// certificate per role, an operator client certificate, a token
+    /// signing key and an operator token (`<data-dir>/token`).
+    Dev,
+    /// Certificates from files (a deployment: mounted from Key Vault).
+    Files {
+        /// PEM certificate chain of this process's role.
+        cert_file: String,
+        /// PEM private key.
+        key_file: String,
+        /// PEM certificate of the deployment's CA (trusted for servers and clients).
+        ca_file: String,
+        /// File holding the bearer-token signing key (hex or raw bytes);
+        /// without it bearer tokens are refused and only certificates admitted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_key_file: Option<String>,
+    },
 }
 
 impl ServerSettings {

@@ -24,6 +24,9 @@ pub const SECRET_KEYS: &[&str] = &[
 /// count of tokens; their values are shown.
 pub const SECRET_NAME_KEYS: &[&str] = &[
     "apiKeySecret",
+    // Paths of files holding a key (the file is the secret, not its name).
+    "tokenKeyFile",
+    "keyFile",
     "sessionAuthSecret",
     "keyVaultSecrets",
     "keyVaultName",

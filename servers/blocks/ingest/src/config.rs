@@ -1,6 +1,7 @@
 //! Per-tenant ingest secrets and the Zendesk trigger-body field map.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 
 use omega_protocol::{ErrorCode, OmegaError, TenantId};
 use schemars::JsonSchema;
@@ -9,11 +10,15 @@ use serde::{Deserialize, Serialize};
 /// The default tolerance for webhook timestamps: 5 minutes.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
 
+/// The default of [`IngestConfig::max_items_per_delivery`]: 100 tickets.
+pub const DEFAULT_MAX_ITEMS_PER_DELIVERY: usize = 100;
+
 /// Ingest configuration, embedded in `omega.toml`:
 ///
 /// ```toml
 /// [ingest]
 /// signatureToleranceSecs = 300
+/// maxItemsPerDelivery = 100
 ///
 /// [ingest.tenants.acme]
 /// zendeskSecret = "dGhpcyBpcyBhIHNlY3JldA=="
@@ -26,6 +31,15 @@ pub struct IngestConfig {
     /// before the delivery is refused as a replay (default 300).
     #[serde(default = "default_tolerance")]
     pub signature_tolerance_secs: u64,
+    /// The most items (tickets) one webhook delivery may carry (default 100,
+    /// at least 1): Salesforce outbound `Notification`s, Salesforce CDC
+    /// events and their `recordIds`, Kaseya BMS ticket arrays, ServiceNow
+    /// `result` arrays. A delivery with more is refused whole with 413
+    /// `payload_too_large` naming the limit and the count, and nothing of it
+    /// is stored. Salesforce outbound messages are also held to Salesforce's
+    /// own maximum of 100 notifications.
+    #[serde(default = "default_max_items")]
+    pub max_items_per_delivery: NonZeroUsize,
     /// Secrets and mappings per tenant. A tenant missing here is refused.
     #[serde(default)]
     pub tenants: HashMap<TenantId, TenantSecrets>,
@@ -35,10 +49,15 @@ fn default_tolerance() -> u64 {
     DEFAULT_TOLERANCE_SECS
 }
 
+fn default_max_items() -> NonZeroUsize {
+    NonZeroUsize::new(DEFAULT_MAX_ITEMS_PER_DELIVERY).unwrap_or(NonZeroUsize::MIN)
+}
+
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             signature_tolerance_secs: DEFAULT_TOLERANCE_SECS,
+            max_items_per_delivery: default_max_items(),
             tenants: HashMap::new(),
         }
     }
@@ -181,6 +200,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(cfg.signature_tolerance_secs, 300);
+        assert_eq!(cfg.max_items_per_delivery.get(), 100);
         let acme = TenantId::parse("acme").unwrap();
         let t = cfg.tenant(&acme).unwrap();
         assert_eq!(t.zendesk_field_map.title, "/subject");
@@ -193,5 +213,16 @@ mod tests {
         assert!(bad.is_err());
         let err = cfg.tenant(&TenantId::parse("globex").unwrap()).unwrap_err();
         assert_eq!(err.code, ErrorCode::TENANT_UNKNOWN);
+    }
+
+    #[test]
+    fn the_item_cap_is_set_and_never_zero() {
+        let cfg: IngestConfig =
+            serde_json::from_value(serde_json::json!({"maxItemsPerDelivery": 7})).unwrap();
+        assert_eq!(cfg.max_items_per_delivery.get(), 7);
+        let zero =
+            serde_json::from_value::<IngestConfig>(serde_json::json!({"maxItemsPerDelivery": 0}));
+        assert!(zero.is_err());
+        assert_eq!(IngestConfig::default().max_items_per_delivery.get(), 100);
     }
 }

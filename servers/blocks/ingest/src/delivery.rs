@@ -2,6 +2,7 @@
 
 use omega_protocol::{SourcePlatform, TenantId};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::kaseya::BmsTicket;
 use crate::salesforce::SalesforceCase;
@@ -43,4 +44,31 @@ pub enum PlatformRecord {
     SalesforceCase(SalesforceCase),
     /// A Kaseya BMS ticket.
     KaseyaTicket(BmsTicket),
+}
+
+/// The dedupe key of a whole request, from the keys of the items it carries
+/// (as [`crate::parse`] returned them): the item's own key for a request with
+/// one item, `batch:{n}:{hash}` for several, where the hash (128 bits of
+/// SHA-256) covers the sorted item keys. A retry of the same request gets
+/// the same key whatever the order of its items; a request that carries
+/// other items (a re-batched retry) gets another one. `None` for no items.
+pub fn delivery_key(deliveries: &[RawDelivery]) -> Option<String> {
+    match deliveries {
+        [] => None,
+        [one] => Some(one.delivery_id.clone()),
+        many => {
+            let mut ids: Vec<&str> = many.iter().map(|d| d.delivery_id.as_str()).collect();
+            ids.sort_unstable();
+            let mut h = Sha256::new();
+            for id in &ids {
+                h.update((id.len() as u64).to_be_bytes());
+                h.update(id.as_bytes());
+            }
+            Some(format!(
+                "batch:{}:{}",
+                ids.len(),
+                hex::encode(&h.finalize()[..16])
+            ))
+        }
+    }
 }

@@ -114,6 +114,29 @@ pub(crate) fn shape(
     .with_hint(hint.to_owned())
 }
 
+/// The delivery carries more items than the limit (`pipeline.ingest.maxItemsPerDelivery`).
+/// `what` names the items (`Notification elements`, `tickets`...), `field` where they are.
+pub(crate) fn too_many_items(
+    platform: SourcePlatform,
+    field: &str,
+    what: &str,
+    count: usize,
+    limit: usize,
+) -> OmegaError {
+    OmegaError::new(
+        ErrorCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "{} delivery carries {count} {what}; at most {limit} are accepted per delivery",
+            platform.as_str()
+        ),
+    )
+    .with_field(field)
+    .with_hint(format!(
+        "split the delivery into deliveries of at most {limit} items, or raise pipeline.ingest.maxItemsPerDelivery"
+    ))
+    .with_extra(json!({ "limit": limit, "count": count }))
+}
+
 /// Authentication failed.
 pub(crate) fn unauthenticated(message: String, hint: &str) -> OmegaError {
     OmegaError::new(ErrorCode::UNAUTHENTICATED, message).with_hint(hint.to_owned())
@@ -188,5 +211,12 @@ mod tests {
         assert_eq!(http_status(&e), StatusCode::BAD_REQUEST);
         let e = unauthenticated("no".into(), "sign it");
         assert_eq!(http_status(&e), StatusCode::UNAUTHORIZED);
+        let e = too_many_items(SourcePlatform::KaseyaBms, "Tickets", "tickets", 101, 100);
+        assert_eq!(http_status(&e), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            e.message.contains("101") && e.message.contains("100"),
+            "{}",
+            e.message
+        );
     }
 }

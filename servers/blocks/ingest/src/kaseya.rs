@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::delivery::{PlatformRecord, RawDelivery};
 use crate::draft::Draft;
-use crate::errors::{missing, shape};
+use crate::errors::{missing, shape, too_many_items};
 use crate::json::{first_ci, get_ci};
 use crate::priority::kaseya_priority;
 use crate::pseudonym::Pseudonymizer;
@@ -132,10 +132,13 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 }
 
 /// Parses the webhook body (already JSON).
+///
+/// More than `max_items` tickets refuse the body.
 pub(crate) fn parse(
     tenant: &TenantId,
     value: &Value,
     raw: &[u8],
+    max_items: usize,
 ) -> Result<Vec<RawDelivery>, OmegaError> {
     let list = tickets(value, 0).ok_or_else(|| {
         shape(
@@ -145,6 +148,15 @@ pub(crate) fn parse(
             "send the BMS ticket webhook body unchanged",
         )
     })?;
+    if list.len() > max_items {
+        return Err(too_many_items(
+            P,
+            "tickets",
+            "tickets",
+            list.len(),
+            max_items,
+        ));
+    }
     let hash = hex::encode(&Sha256::digest(raw)[..8]);
     list.into_iter()
         .enumerate()

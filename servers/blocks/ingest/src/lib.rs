@@ -10,10 +10,12 @@
 //!    outbound messages, the organization id allow-list).
 //! 2. [`parse`] checks the payload's syntax and shape and returns one
 //!    [`RawDelivery`] per ticket it carries, each with a `delivery_id` to
-//!    deduplicate retries. It is cheap, so the endpoint can answer quickly:
-//!    store the raw bytes, then answer with [`ack_response`].
+//!    deduplicate retries ([`delivery_key`] gives the key of the whole
+//!    request). It refuses a body with more than `maxItemsPerDelivery` items.
+//!    It is cheap, so the endpoint can answer quickly: store the raw bytes
+//!    once, then answer with [`ack_response`].
 //! 3. [`normalize`] (or [`normalize_raw`] from the stored bytes, in a later
-//!    step) turns each delivery into an [`omega_protocol::Ticket`]: priorities
+//!    step, which reads them with [`parse_accepted`]) turns each delivery into an [`omega_protocol::Ticket`]: priorities
 //!    mapped onto P1..P4 (the source value is kept), HTML stripped, the
 //!    requester replaced by a keyed pseudonym.
 //!
@@ -46,12 +48,14 @@ mod signature;
 mod time;
 mod zendesk;
 
-pub use config::{IngestConfig, TenantSecrets, ZendeskFieldMap};
-pub use delivery::{PlatformRecord, RawDelivery};
+pub use config::{DEFAULT_MAX_ITEMS_PER_DELIVERY, IngestConfig, TenantSecrets, ZendeskFieldMap};
+pub use delivery::{PlatformRecord, RawDelivery, delivery_key};
 pub use errors::http_status;
 pub use html::strip_html;
 pub use kaseya::BmsTicket;
-pub use pipeline::{ack_response, normalize, normalize_raw, parse, parse_platform, verify};
+pub use pipeline::{
+    ack_response, normalize, normalize_raw, parse, parse_accepted, parse_platform, verify,
+};
 pub use priority::{kaseya_priority, salesforce_priority, servicenow_priority, zendesk_priority};
 pub use pseudonym::{HmacPseudonymizer, Pseudonymizer};
 pub use salesforce::{

@@ -125,13 +125,42 @@ fn json(platform: SourcePlatform, body: &[u8]) -> Result<Value, OmegaError> {
 /// Salesforce CDC `DELETE`) gives an empty list: acknowledge it.
 ///
 /// `content_type` is the request's `Content-Type` (`None` sniffs the body).
-/// `cfg` supplies the tenant's Zendesk field map.
+/// `cfg` supplies the tenant's Zendesk field map and the item cap: a body
+/// with more than `cfg.max_items_per_delivery` items (Salesforce outbound
+/// notifications, CDC events or record ids, Kaseya or ServiceNow arrays) is
+/// refused with `payload_too_large` naming the limit and the count.
 pub fn parse(
     platform: SourcePlatform,
     tenant: &TenantId,
     content_type: Option<&str>,
     raw_body: &[u8],
     cfg: &IngestConfig,
+) -> Result<Vec<RawDelivery>, OmegaError> {
+    let max_items = cfg.max_items_per_delivery.get();
+    parse_with_cap(platform, tenant, content_type, raw_body, cfg, max_items)
+}
+
+/// [`parse`] for a body the endpoint already accepted and stored (the
+/// normalizer's step): the item cap is not applied again, so lowering
+/// `maxItemsPerDelivery` never strands a delivery that was acknowledged
+/// under the old value.
+pub fn parse_accepted(
+    platform: SourcePlatform,
+    tenant: &TenantId,
+    content_type: Option<&str>,
+    raw_body: &[u8],
+    cfg: &IngestConfig,
+) -> Result<Vec<RawDelivery>, OmegaError> {
+    parse_with_cap(platform, tenant, content_type, raw_body, cfg, usize::MAX)
+}
+
+fn parse_with_cap(
+    platform: SourcePlatform,
+    tenant: &TenantId,
+    content_type: Option<&str>,
+    raw_body: &[u8],
+    cfg: &IngestConfig,
+    max_items: usize,
 ) -> Result<Vec<RawDelivery>, OmegaError> {
     match platform {
         SourcePlatform::Zendesk => {
@@ -141,7 +170,7 @@ pub fn parse(
         }
         SourcePlatform::Servicenow => {
             check_content_type(platform, content_type, &[JSON])?;
-            servicenow::parse(tenant, &json(platform, raw_body)?)
+            servicenow::parse(tenant, &json(platform, raw_body)?, max_items)
         }
         SourcePlatform::Salesforce => {
             let xml = match content_type.map(media_type) {
@@ -154,9 +183,9 @@ pub fn parse(
                 None => salesforce::is_xml(raw_body),
             };
             if xml {
-                salesforce::parse_outbound(tenant, utf8(platform, raw_body)?)
+                salesforce::parse_outbound(tenant, utf8(platform, raw_body)?, max_items)
             } else {
-                salesforce::parse_cdc(tenant, &json(platform, raw_body)?)
+                salesforce::parse_cdc(tenant, &json(platform, raw_body)?, max_items)
             }
         }
         SourcePlatform::KaseyaBms => {
@@ -172,9 +201,9 @@ pub fn parse(
                     )
                     .with_field(CONTENT_TYPE_FIELD)
                 })?;
-                kaseya::parse(tenant, &json(platform, &inner)?, raw_body)
+                kaseya::parse(tenant, &json(platform, &inner)?, raw_body, max_items)
             } else {
-                kaseya::parse(tenant, &json(platform, raw_body)?, raw_body)
+                kaseya::parse(tenant, &json(platform, raw_body)?, raw_body, max_items)
             }
         }
         SourcePlatform::Omega => Err(unknown_platform(platform.as_str())),
@@ -202,9 +231,9 @@ pub fn normalize(
     }
 }
 
-/// [`parse`] then [`normalize`] every delivery: the step that runs later,
-/// from the raw bytes stored on the `ticket-raw` queue (store the content
-/// type with them).
+/// [`parse_accepted`] then [`normalize`] every delivery: the step that runs
+/// later, from the raw bytes stored on the `ticket-raw` queue (store the
+/// content type with them).
 pub fn normalize_raw(
     platform: SourcePlatform,
     tenant: &TenantId,
@@ -213,7 +242,7 @@ pub fn normalize_raw(
     cfg: &IngestConfig,
     pseudonymizer: &dyn Pseudonymizer,
 ) -> Result<Vec<Ticket>, OmegaError> {
-    parse(platform, tenant, content_type, raw_body, cfg)?
+    parse_accepted(platform, tenant, content_type, raw_body, cfg)?
         .iter()
         .map(|d| normalize(d, pseudonymizer))
         .collect()

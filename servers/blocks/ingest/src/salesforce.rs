@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::delivery::{PlatformRecord, RawDelivery};
 use crate::draft::Draft;
-use crate::errors::{missing, shape, unauthenticated};
+use crate::errors::{missing, shape, too_many_items, unauthenticated};
 use crate::priority::salesforce_priority;
 use crate::pseudonym::Pseudonymizer;
 
@@ -86,7 +86,8 @@ pub(crate) fn is_xml(body: &[u8]) -> bool {
 
 /// The outbound message's `OrganizationId` must match the tenant's org id.
 pub(crate) fn verify_outbound(text: &str, org_id: &str) -> Result<(), OmegaError> {
-    let msg = outbound::parse(text)?;
+    // Only the header is needed: the notifications are counted, not kept.
+    let msg = outbound::parse(text, 0)?;
     let got = msg.organization_id.unwrap_or_default();
     if same_org(&got, org_id) {
         Ok(())
@@ -115,12 +116,25 @@ fn same_org(a: &str, b: &str) -> bool {
     }
 }
 
-/// Parses an outbound message (XML) into one delivery per notification.
+/// Parses an outbound message (XML) into one delivery per notification;
+/// more than `max_items` (or than Salesforce's own maximum of
+/// [`MAX_OUTBOUND_NOTIFICATIONS`]) notifications refuse the message.
 pub(crate) fn parse_outbound(
     tenant: &TenantId,
     text: &str,
+    max_items: usize,
 ) -> Result<Vec<RawDelivery>, OmegaError> {
-    let msg = outbound::parse(text)?;
+    let limit = max_items.min(MAX_OUTBOUND_NOTIFICATIONS);
+    let msg = outbound::parse(text, limit)?;
+    if msg.count > limit {
+        return Err(too_many_items(
+            P,
+            "notifications.Notification",
+            "Notification elements",
+            msg.count,
+            limit,
+        ));
+    }
     let org = msg.organization_id.clone().unwrap_or_default();
     msg.notifications
         .into_iter()
@@ -174,9 +188,40 @@ pub(crate) fn parse_outbound(
 
 /// Parses relayed CDC JSON: one delivery per Case record id of each
 /// `CREATE`/`UPDATE`/`UNDELETE` event; `DELETE` and `GAP_*` events yield none.
-pub(crate) fn parse_cdc(tenant: &TenantId, value: &Value) -> Result<Vec<RawDelivery>, OmegaError> {
+/// More than `max_items` events, or record ids to ingest, refuse the body.
+pub(crate) fn parse_cdc(
+    tenant: &TenantId,
+    value: &Value,
+    max_items: usize,
+) -> Result<Vec<RawDelivery>, OmegaError> {
+    if let Value::Array(events) = value
+        && events.len() > max_items
+    {
+        return Err(too_many_items(
+            P,
+            "events",
+            "change events",
+            events.len(),
+            max_items,
+        ));
+    }
+    let events = cdc::parse(value)?;
+    let records: usize = events
+        .iter()
+        .filter(|ev| matches!(ev.change_type.as_str(), "CREATE" | "UPDATE" | "UNDELETE"))
+        .map(|ev| ev.record_ids.len())
+        .sum();
+    if records > max_items {
+        return Err(too_many_items(
+            P,
+            "ChangeEventHeader.recordIds",
+            "Case record ids",
+            records,
+            max_items,
+        ));
+    }
     let mut out = Vec::new();
-    for ev in cdc::parse(value)? {
+    for ev in events {
         if ev.entity_name != "Case" {
             return Err(shape(
                 P,

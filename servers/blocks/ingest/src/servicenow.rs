@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::delivery::{PlatformRecord, RawDelivery};
 use crate::draft::Draft;
-use crate::errors::{missing, shape};
+use crate::errors::{missing, shape, too_many_items};
 use crate::json::scalar;
 use crate::priority::servicenow_priority;
 use crate::pseudonym::Pseudonymizer;
@@ -140,11 +140,22 @@ pub(crate) fn delivery(tenant: &TenantId, record: &Value) -> Result<RawDelivery,
 }
 
 /// Parses a pushed body.
-pub(crate) fn parse(tenant: &TenantId, value: &Value) -> Result<Vec<RawDelivery>, OmegaError> {
-    records(value)?
-        .into_iter()
-        .map(|r| delivery(tenant, r))
-        .collect()
+pub(crate) fn parse(
+    tenant: &TenantId,
+    value: &Value,
+    max_items: usize,
+) -> Result<Vec<RawDelivery>, OmegaError> {
+    let list = records(value)?;
+    if list.len() > max_items {
+        return Err(too_many_items(
+            P,
+            "result",
+            "incident records",
+            list.len(),
+            max_items,
+        ));
+    }
+    list.into_iter().map(|r| delivery(tenant, r)).collect()
 }
 
 /// Builds the ticket.

@@ -133,20 +133,52 @@ pub fn signed_headers(
 /// A small HTTP/1.1 client for posting webhooks (the demo, tests, benchmarks).
 #[derive(Clone, Debug)]
 pub struct WebhookClient {
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Default for WebhookClient {
+    /// Plain HTTP, or HTTPS to servers the public web PKI vouches for.
     fn default() -> Self {
-        let mut c = HttpConnector::new();
-        c.set_nodelay(true);
-        Self {
-            http: Client::builder(TokioExecutor::new()).build(c),
-        }
+        let roots =
+            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self::with_roots(roots)
     }
 }
 
 impl WebhookClient {
+    /// HTTPS to servers whose certificates the CA in `ca_pem` signed (the
+    /// development CA of `omega up`), as well as plain HTTP.
+    pub fn with_ca(ca_pem: &[u8]) -> Result<Self, PipelineError> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_pemfile::certs(&mut &ca_pem[..]) {
+            let cert = cert.map_err(|e| PipelineError::Demo(format!("invalid CA PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| PipelineError::Demo(format!("invalid CA: {e}")))?;
+        }
+        Ok(Self::with_roots(roots))
+    }
+
+    fn with_roots(roots: rustls::RootCertStore) -> Self {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut c = HttpConnector::new();
+        c.set_nodelay(true);
+        c.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(c);
+        Self {
+            http: Client::builder(TokioExecutor::new()).build(https),
+        }
+    }
+
     /// Posts `body` to `url`; returns the status and the response body.
     pub async fn post(
         &self,
@@ -204,13 +236,32 @@ pub async fn run_demo(
     timeout: Duration,
     out: &mut dyn Write,
 ) -> Result<Vec<DemoTicket>, PipelineError> {
+    run_demo_with(
+        &WebhookClient::default(),
+        ingest_base,
+        pipeline,
+        tenant,
+        timeout,
+        out,
+    )
+    .await
+}
+
+/// [`run_demo`] posting with `client` (e.g. one trusting `omega up`'s CA).
+pub async fn run_demo_with(
+    client: &WebhookClient,
+    ingest_base: &str,
+    pipeline: &Pipeline,
+    tenant: &TenantId,
+    timeout: Duration,
+    out: &mut dyn Write,
+) -> Result<Vec<DemoTicket>, PipelineError> {
     let cfg = pipeline.config();
     let secrets = cfg
         .ingest
         .tenant(tenant)
         .map_err(|e| PipelineError::Demo(e.message))?
         .clone();
-    let client = WebhookClient::default();
     let mut posted = Vec::new();
     for s in demo_samples() {
         let body = Bytes::from_static(s.body.as_bytes());

@@ -44,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{CapacityOverrides, PipelineConfig, queues};
 pub use demo::{
     DEMO_TENANT, DemoSample, DemoTicket, WebhookClient, demo_ingest_config, demo_samples, run_demo,
-    signed_headers,
+    run_demo_with, signed_headers,
 };
 pub use error::PipelineError;
 pub use messages::{ActionMessage, RawMessage, TicketMessage};

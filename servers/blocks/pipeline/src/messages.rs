@@ -5,11 +5,14 @@ use chrono::{DateTime, Utc};
 use omega_protocol::{SourcePlatform, TenantId, Ticket, TriageResult};
 use serde::{Deserialize, Serialize};
 
-/// One delivery item on `ticket-raw`: the raw request body, exactly as received.
+/// One accepted webhook request on `ticket-raw`: the raw body, exactly as
+/// received, stored once however many items (tickets) it carries.
 ///
-/// A webhook request carrying several items (a Salesforce outbound message has
-/// up to 100 notifications) gives one message per item, each with the whole
-/// body and the item's delivery id.
+/// The normalizer splits it into one `ticket-normalized` message per item
+/// (id `{ticket id}@{updated ms}`, deduplicated by the queue), so a split
+/// that crashed half-way is redone on redelivery without duplicates. The
+/// message id is `{platform}:{key}` with the key of
+/// [`omega_ingest::delivery_key`]: a retried request is recognized.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawMessage {
@@ -20,8 +23,15 @@ pub struct RawMessage {
     /// The request's `Content-Type`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
-    /// The platform's dedupe key of this item.
-    pub delivery_id: String,
+    /// The dedupe keys of the items the body carries, in body order (what
+    /// the endpoint validated; for logs and checks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivery_ids: Vec<String>,
+    /// Set only on messages stored by releases that enqueued one message per
+    /// item (each with the whole body): the one item of `body` it stands
+    /// for. Such a message is split into that item only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
     /// The body as UTF-8 text, or base64 when `body_base64` is set.
     pub body: String,
     /// Whether `body` is base64 (a body that is not UTF-8).
@@ -51,10 +61,10 @@ impl RawMessage {
         }
     }
 
-    /// The queue message id: `{platform}:{delivery id}` (delivery ids are
-    /// only unique per platform).
-    pub fn queue_id(platform: SourcePlatform, delivery_id: &str) -> String {
-        format!("{}:{delivery_id}", platform.as_str())
+    /// The queue message id: `{platform}:{key}` (delivery keys are only
+    /// unique per platform), `key` from [`omega_ingest::delivery_key`].
+    pub fn queue_id(platform: SourcePlatform, key: &str) -> String {
+        format!("{}:{key}", platform.as_str())
     }
 }
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock};
 use omega_classifier::Classifier;
 use omega_client::{ContextClient, McpClient, OrchestratorClient};
 use omega_config::{QueueBackend, TeamsConfig};
-use omega_ingest::{normalize, parse};
 use omega_privacy::{Pseudonymizer, Redactor};
 use omega_protocol::{TenantId, Ticket, TriageResult};
 use omega_queue::{EmbeddedQueue, Lease, Message, Queue, RedisQueue, RedisQueueConfig};
@@ -14,7 +13,7 @@ use omega_store::{DocStore, Scope};
 
 use crate::config::{PipelineConfig, queues};
 use crate::error::PipelineError;
-use crate::messages::{RawMessage, TicketMessage};
+use crate::messages::TicketMessage;
 use crate::worker::Stage;
 
 /// The embedded classifier, shared by the roles of one process.
@@ -183,7 +182,7 @@ impl Pipeline {
     /// Runs one stage on one leased message. `Err` is the reason kept with the nack.
     pub(crate) async fn handle(&self, stage: Stage, lease: &Lease) -> Result<(), String> {
         match stage {
-            Stage::Normalize => self.normalize(lease).await,
+            Stage::Normalize => crate::ingest::split(self, lease).await,
             Stage::Route => self.route(lease).await,
             Stage::Triage => {
                 let msg: TicketMessage = decode(lease)?;
@@ -194,47 +193,6 @@ impl Pipeline {
                 self.reclassify(&msg).await
             }
         }
-    }
-
-    /// `ticket-raw` → `ticket-normalized`.
-    async fn normalize(&self, lease: &Lease) -> Result<(), String> {
-        let raw: RawMessage = decode(lease)?;
-        let ticket = self.normalize_raw(&raw)?;
-        let msg = TicketMessage {
-            delivery_id: raw.delivery_id.clone(),
-            ticket,
-            reason: None,
-        };
-        let id = TicketMessage::version_id(&msg.ticket);
-        self.enqueue(queues::NORMALIZED, id, &raw.tenant, &msg)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    /// Parses the stored body again, picks this message's item, normalizes it
-    /// (requester pseudonymized) and redacts PII from the title and body.
-    pub(crate) fn normalize_raw(&self, raw: &RawMessage) -> Result<Ticket, String> {
-        let body = raw.body_bytes()?;
-        let cfg = &self.0.cfg.ingest;
-        let deliveries = parse(
-            raw.platform,
-            &raw.tenant,
-            raw.content_type.as_deref(),
-            &body,
-            cfg,
-        )
-        .map_err(|e| format!("{}: {}", e.code.name().unwrap_or("error"), e.message))?;
-        let delivery = deliveries
-            .iter()
-            .find(|d| d.delivery_id == raw.delivery_id)
-            .ok_or_else(|| format!("delivery `{}` is not in the stored body", raw.delivery_id))?;
-        let mut ticket = normalize(delivery, &|t: &TenantId, id: &str| {
-            self.0.pseudonymizer.pseudonym(t, id)
-        })
-        .map_err(|e| format!("{}: {}", e.code.name().unwrap_or("error"), e.message))?;
-        ticket.title = self.0.redactor.redact(&ticket.title).text;
-        ticket.body = self.0.redactor.redact(&ticket.body).text;
-        Ok(ticket)
     }
 
     /// A pseudonymizer for the ingest endpoint's validation step.
@@ -296,29 +254,61 @@ pub async fn open_queue(
 }
 
 /// Reads the pseudonym master secret from `{data_dir}/pseudonym.key`, creating
-/// it (32 random bytes, hex, mode 0600 on Unix) on first start.
+/// it on first start (see [`load_or_create_key`]).
 pub fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, PipelineError> {
     load_or_create_key(&data_dir.join("pseudonym.key"))
 }
 
-/// Reads the secret key at `path`, or creates 32 random bytes there (hex,
-/// mode 0600) on first use.
+/// Reads the secret key at `path`, or creates one there on first use: 32
+/// random bytes as hex.
+///
+/// The key's directory is made private (created `0700`, a wider existing
+/// one tightened) and the key file is written with mode `0600` from its
+/// creation: to a temporary `0600` file that is fsynced and then linked
+/// into place, so a crash never leaves a partial key, and a key another
+/// process created meanwhile is kept and used, not replaced (see
+/// [`omega_store::files`]). An existing key file open to other users is
+/// tightened to `0600`. A key file that cannot be read is an error, never a
+/// reason to make a new key; an empty one is refused.
 pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, PipelineError> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        return Ok(text.trim().as_bytes().to_vec());
+    use omega_store::files;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        files::ensure_private_dir(dir).map_err(PipelineError::io("prepare", dir))?;
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(PipelineError::io("create", dir))?;
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| PipelineError::Config(format!("no randomness: {e}")))?;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(path, &hex).map_err(PipelineError::io("write", path))?;
-    #[cfg(unix)]
+    if files::create_private_atomic(path, hex.as_bytes())
+        .map_err(PipelineError::io("create", path))?
     {
-        use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        return Ok(hex.into_bytes());
     }
-    Ok(hex.into_bytes())
+    // Another process created the key first: use its key.
+    read_key(path)?.ok_or_else(|| {
+        PipelineError::Config(format!(
+            "key file {} vanished while it was created",
+            path.display()
+        ))
+    })
+}
+
+/// The trimmed key at `path`, `None` when there is no file.
+fn read_key(path: &Path) -> Result<Option<Vec<u8>>, PipelineError> {
+    let Some(bytes) =
+        omega_store::files::read_private_file(path).map_err(PipelineError::io("read", path))?
+    else {
+        return Ok(None);
+    };
+    let key = bytes.trim_ascii();
+    if key.is_empty() {
+        return Err(PipelineError::Config(format!(
+            "key file {} is empty; remove it to have a new key created",
+            path.display()
+        )));
+    }
+    Ok(Some(key.to_vec()))
 }

@@ -15,7 +15,8 @@ use crate::config::queues;
 /// A pipeline stage: which queue it reads and what it does with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
-    /// `ticket-raw` → normalize, redact, pseudonymize → `ticket-normalized`.
+    /// `ticket-raw` (one message per request) → split into items; each
+    /// normalized, redacted, pseudonymized → `ticket-normalized`.
     Normalize,
     /// `ticket-normalized` → `ticket-triage`.
     Route,

@@ -302,3 +302,50 @@ impl Queue for EmbeddedQueue {
         store::is_done(&self.db, &self.dir, (queue, tenant, id), window)
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[tokio::test]
+    async fn the_queue_directory_is_0700_and_its_file_0600() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("queue");
+        let q = EmbeddedQueue::open(&dir, QueueSettings::default()).unwrap();
+        q.enqueue("q", Message::new("m1", "acme", serde_json::json!({})))
+            .await
+            .unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(entries, [dir.join("queue.redb")]);
+        assert_eq!(mode(&dir.join("queue.redb")), 0o600);
+    }
+
+    #[tokio::test]
+    async fn an_existing_queue_left_readable_is_tightened_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("queue");
+        {
+            let q = EmbeddedQueue::open(&dir, QueueSettings::default()).unwrap();
+            q.enqueue("q", Message::new("m1", "acme", serde_json::json!({})))
+                .await
+                .unwrap();
+        }
+        // As an older OMEGA (or `create_dir_all` with the default umask) left them.
+        let path = dir.join("queue.redb");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let q = EmbeddedQueue::open(&dir, QueueSettings::default()).unwrap();
+        assert_eq!((mode(&dir), mode(&path)), (0o700, 0o600));
+        assert_eq!(q.depth("q").await.unwrap().ready, 1);
+    }
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use omega_store::redact_url;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Value};
 use serde::{Deserialize, Serialize};
@@ -29,11 +30,13 @@ use crate::types::{
     validate_queue_name,
 };
 
-/// Settings of the Redis backend.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Settings of the Redis backend. Its `Debug` hides the URL's credentials.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RedisQueueConfig {
-    /// Redis URL, e.g. `redis://127.0.0.1:6379`.
+    /// Redis URL, e.g. `redis://127.0.0.1:6379`, with credentials if Redis needs them
+    /// (`redis://user:password@host:6379`); errors and logs show it without them
+    /// ([`omega_store::redact_url`]).
     pub url: String,
     /// Prefix of every key (default `omega:q`).
     pub key_prefix: String,
@@ -57,6 +60,18 @@ impl Default for RedisQueueConfig {
     }
 }
 
+impl std::fmt::Debug for RedisQueueConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisQueueConfig")
+            .field("url", &redact_url(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("group", &self.group)
+            .field("connect_timeout_ms", &self.connect_timeout_ms)
+            .field("queues", &self.queues)
+            .finish()
+    }
+}
+
 /// A queue backed by Redis Streams. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisQueue {
@@ -68,7 +83,7 @@ pub struct RedisQueue {
 impl std::fmt::Debug for RedisQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisQueue")
-            .field("url", &redact(&self.cfg.url))
+            .field("url", &redact_url(&self.cfg.url))
             .field("key_prefix", &self.cfg.key_prefix)
             .finish_non_exhaustive()
     }
@@ -83,19 +98,12 @@ struct Keys {
     base: String,
 }
 
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_owned(),
-    }
-}
-
 impl RedisQueue {
     /// Connects to Redis; fails with [`QueueError::RedisUnavailable`] naming the URL if Redis
     /// cannot be reached within `connectTimeoutMs`.
     pub async fn connect(cfg: RedisQueueConfig) -> Result<Self> {
         let unavailable = |source| QueueError::RedisUnavailable {
-            url: redact(&cfg.url),
+            url: redact_url(&cfg.url),
             source,
         };
         let client = redis::Client::open(cfg.url.as_str()).map_err(unavailable)?;
@@ -110,7 +118,7 @@ impl RedisQueue {
             .query_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        tracing::info!(url = %redact(&cfg.url), prefix = %cfg.key_prefix, "redis queue connected");
+        tracing::info!(url = %redact_url(&cfg.url), prefix = %cfg.key_prefix, "redis queue connected");
         Ok(Self {
             conn,
             cfg: Arc::new(cfg),
@@ -442,5 +450,110 @@ impl Queue for RedisQueue {
         validate_queue_name(queue)?;
         let mut conn = self.conn.clone();
         Ok(conn.exists(self.id_key(queue, "x", tenant, id)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Child, Command, Stdio};
+
+    use super::*;
+
+    const SECRET: &str = "hunter2";
+
+    /// A private `redis-server` that only lets `user` in, with password `hunter2`; killed on drop.
+    struct PasswordRedis(Child);
+
+    impl PasswordRedis {
+        fn start(port: u16) -> Self {
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .args(["--user", "default", "off"])
+                .args(["--user", "user", "on", ">hunter2", "~*", "&*", "+@all"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server must be installed");
+            let server = Self(child);
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return server;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            panic!("redis-server did not start on port {port}");
+        }
+    }
+
+    impl Drop for PasswordRedis {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    fn assert_hidden(what: &str, text: &str) {
+        assert!(!text.contains(SECRET), "{what} shows the password: {text}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_is_named_without_its_password() {
+        let cfg = RedisQueueConfig {
+            url: "redis://user:hunter2@127.0.0.1:1/".into(),
+            connect_timeout_ms: 500,
+            ..RedisQueueConfig::default()
+        };
+        assert_hidden("the config's Debug", &format!("{cfg:?}"));
+        let err = RedisQueue::connect(cfg).await.unwrap_err();
+        assert!(
+            matches!(err, QueueError::RedisUnavailable { .. }),
+            "{err:?}"
+        );
+        let display = err.to_string();
+        assert_hidden("Display", &display);
+        assert_hidden("Debug", &format!("{err:?}"));
+        assert!(
+            display.contains("redis://<redacted>@127.0.0.1:1/"),
+            "{display}"
+        );
+
+        let cfg = RedisQueueConfig {
+            url: "redis://user:hunter2@host:notaport/".into(),
+            ..RedisQueueConfig::default()
+        };
+        let err = RedisQueue::connect(cfg).await.unwrap_err();
+        assert_hidden("an invalid URL's error", &format!("{err} {err:?}"));
+    }
+
+    /// The ingest, team and capacity roles report the queue's error as their readiness reason
+    /// (`queue.depth(..).map_err(|e| e.to_string())`): once Redis is gone it holds no password.
+    #[tokio::test]
+    async fn readiness_after_losing_redis_hides_the_password() {
+        let port = free_port();
+        let server = PasswordRedis::start(port);
+        let q = RedisQueue::connect(RedisQueueConfig {
+            url: format!("redis://user:hunter2@127.0.0.1:{port}/"),
+            key_prefix: format!("omega-redact-{port}:q"),
+            ..RedisQueueConfig::default()
+        })
+        .await
+        .unwrap();
+        q.depth("ticket-raw").await.unwrap();
+        assert_hidden("RedisQueue's Debug", &format!("{q:?}"));
+
+        drop(server);
+        let reason = q.depth("ticket-raw").await.map_err(|e| e.to_string());
+        let reason = reason.unwrap_err();
+        assert_hidden("the readiness reason", &reason);
+        let err = q.depth("ticket-raw").await.unwrap_err();
+        assert_hidden("a call's Debug", &format!("{err:?}"));
     }
 }

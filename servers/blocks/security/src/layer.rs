@@ -52,6 +52,9 @@ pub struct ResourceServer {
     pub scopes: Vec<String>,
     /// Paths served without credentials.
     pub public_paths: Vec<String>,
+    /// Path prefixes served without credentials (webhooks authenticated by
+    /// their signature, pages with their own sign-in, discovery documents).
+    pub public_prefixes: Vec<String>,
     /// Admit requests without credentials as [`Caller::anonymous`]
     /// (development on loopback only).
     pub allow_anonymous: bool,
@@ -78,6 +81,7 @@ impl ResourceServer {
             authorization_servers: Vec::new(),
             scopes: Vec::new(),
             public_paths: vec!["/healthz".into(), "/readyz".into()],
+            public_prefixes: Vec::new(),
             allow_anonymous: false,
         }
     }
@@ -170,7 +174,11 @@ enum Verdict {
 
 fn decide<B>(rs: &ResourceServer, req: &mut Request<B>) -> Verdict {
     let path = req.uri().path().to_owned();
-    let public = rs.public_paths.contains(&path);
+    let public = rs.public_paths.contains(&path)
+        || rs
+            .public_prefixes
+            .iter()
+            .any(|p| path.starts_with(p.as_str()));
     let base = || rs.base(req);
     if let Some(peer) = req.extensions().get::<PeerCertificates>().cloned() {
         match identity_of(&peer) {
@@ -295,5 +303,26 @@ where
                 Box::pin(async move { inner.call(req).await })
             }
         }
+    }
+}
+
+/// The stack's authenticator behind an [`IdentityLayer`]: the layer has
+/// already refused every request without valid credentials on a non-public
+/// path, so a request here either carries the layer's [`Caller`] or is on a
+/// public path, where it gets a caller with no tenant at all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LayerAuthenticator;
+
+impl omega_stack::Authenticator for LayerAuthenticator {
+    fn authenticate(&self, request: &http::request::Parts) -> Result<Caller, Box<Response>> {
+        Ok(request
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_else(|| Caller {
+                id: "public".into(),
+                kind: omega_stack::CallerKind::Anonymous,
+                tenants: omega_stack::TenantGrant::Only(Vec::new()),
+            }))
     }
 }

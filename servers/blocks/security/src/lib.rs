@@ -46,7 +46,7 @@ pub use certs::{Ca, CertKind, CertSpec, DevPki, IssuedCert};
 #[cfg(feature = "server")]
 pub use identity::{Identity, IdentityError, PeerIdentity, TRUST_DOMAIN};
 #[cfg(feature = "server")]
-pub use layer::{IdentityLayer, IdentityService, ResourceServer};
+pub use layer::{IdentityLayer, IdentityService, LayerAuthenticator, ResourceServer};
 #[cfg(feature = "server")]
 pub use policy::{Policy, PolicyConfig};
 pub use secrets::{Secret, SecretError, SecretSource};

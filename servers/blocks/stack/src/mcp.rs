@@ -7,8 +7,10 @@
 //! whenever the handler emits nothing else first, which is far cheaper than
 //! an SSE stream.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use futures::FutureExt;
 use omega_protocol::{ErrorCode, OmegaError};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode as McpCode,
@@ -16,12 +18,13 @@ use rmcp::model::{
     ServerConfig,
 };
 use rmcp::service::RequestContext;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::json;
 
-use crate::{AllowAll, Authenticator, Authorizer, Caller, DevAuthenticator, ToolSet};
+use crate::guard::PanicFlag;
+use crate::sessions::CappedSessions;
+use crate::{AllowAll, Authenticator, Authorizer, Caller, DevAuthenticator, Limits, ToolSet};
 
 /// An MCP server over a role's [`ToolSet`].
 pub struct McpHandler<S> {
@@ -91,6 +94,38 @@ pub fn error_result(err: &OmegaError) -> CallToolResult {
     result
 }
 
+/// A handler panicked: log it, mark the HTTP request (so a JSON answer
+/// gets status 500) and answer a JSON-RPC `internal_error`. The handler
+/// runs in a task of rmcp's, so the stack's outer panic layer cannot see it.
+fn handler_panicked(
+    ctx: &RequestContext<RoleServer>,
+    role: &str,
+    what: &str,
+    payload: &(dyn std::any::Any + Send),
+) -> ErrorData {
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("non-text panic payload");
+    tracing::error!(role, what, panic = message, "MCP handler panicked");
+    if let Some(flag) = ctx
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PanicFlag>())
+    {
+        flag.set();
+    }
+    ErrorData::new(
+        McpCode(ErrorCode::INTERNAL_ERROR.0),
+        format!("{what} failed unexpectedly; the server logged the details"),
+        Some(json!({
+            "name": "internal_error",
+            "hint": "this is a server bug; retrying may fail the same way",
+        })),
+    )
+}
+
 impl<S: Send + Sync + 'static> ServerHandler for McpHandler<S> {
     fn get_info(&self) -> ServerConfig {
         let mut info = ServerConfig::new(ServerCapabilities::builder().enable_tools().build());
@@ -105,7 +140,15 @@ impl<S: Send + Sync + 'static> ServerHandler for McpHandler<S> {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let caller = caller_of(&ctx)?;
-        Ok(ListToolsResult::with_all_items(self.tools.list(&caller)))
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.tools.list(&caller))) {
+            Ok(tools) => Ok(ListToolsResult::with_all_items(tools)),
+            Err(payload) => Err(handler_panicked(
+                &ctx,
+                self.name,
+                "tools/list",
+                payload.as_ref(),
+            )),
+        }
     }
 
     async fn call_tool(
@@ -115,7 +158,21 @@ impl<S: Send + Sync + 'static> ServerHandler for McpHandler<S> {
     ) -> Result<CallToolResponse, ErrorData> {
         let caller = caller_of(&ctx)?;
         let name = request.name.as_ref();
-        match self.tools.call(caller, name, request.arguments).await {
+        let called = AssertUnwindSafe(self.tools.call(caller, name, request.arguments))
+            .catch_unwind()
+            .await;
+        let called = match called {
+            Ok(called) => called,
+            Err(payload) => {
+                return Err(handler_panicked(
+                    &ctx,
+                    self.name,
+                    &format!("tool `{name}`"),
+                    payload.as_ref(),
+                ));
+            }
+        };
+        match called {
             // MCP reports an unknown tool as a protocol error with -32602.
             None => Err(ErrorData::new(
                 McpCode::INVALID_PARAMS,
@@ -155,6 +212,11 @@ pub struct McpOptions {
     pub authorizer: Arc<dyn Authorizer>,
     /// The process's metrics (served at `/metrics`).
     pub metrics: omega_telemetry::Metrics,
+    /// Request, session and storage limits (the connection limits are
+    /// given to [`crate::serve_limited`]).
+    pub limits: Limits,
+    /// Where every state-changing tool call is recorded (the audit trail).
+    pub audit: Option<Arc<dyn crate::ToolAudit>>,
 }
 
 impl std::fmt::Debug for McpOptions {
@@ -163,6 +225,7 @@ impl std::fmt::Debug for McpOptions {
             .field("sessions", &self.sessions)
             .field("max_request_bytes", &self.max_request_bytes)
             .field("allowed_hosts", &self.allowed_hosts)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -176,17 +239,21 @@ impl Default for McpOptions {
             authenticator: Arc::new(DevAuthenticator),
             authorizer: Arc::new(AllowAll),
             metrics: omega_telemetry::Metrics::default(),
+            limits: Limits::default(),
+            audit: None,
         }
     }
 }
 
 /// The rmcp streamable HTTP service for `handler`, as a tower service to
-/// mount at `/mcp`.
+/// mount at `/mcp`. 2025-11-25 sessions are capped and expire when idle
+/// (`options.limits`); mount it behind the stack's router
+/// ([`crate::RoleApp`]) so that a refused session is answered `503`.
 pub fn mcp_service<S: Send + Sync + 'static>(
     handler: McpHandler<S>,
     options: &McpOptions,
     cancel: tokio_util::sync::CancellationToken,
-) -> StreamableHttpService<McpHandler<S>, LocalSessionManager> {
+) -> StreamableHttpService<McpHandler<S>, CappedSessions> {
     service_for(handler, options, cancel)
 }
 
@@ -195,7 +262,7 @@ pub(crate) fn service_for<H>(
     handler: H,
     options: &McpOptions,
     cancel: tokio_util::sync::CancellationToken,
-) -> StreamableHttpService<H, LocalSessionManager>
+) -> StreamableHttpService<H, CappedSessions>
 where
     H: ServerHandler + Clone + Send + Sync + 'static,
 {
@@ -211,7 +278,10 @@ where
     };
     StreamableHttpService::new(
         move || Ok(handler.clone()),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(CappedSessions::new(
+            options.limits.max_sessions,
+            options.limits.session_idle_timeout,
+        )),
         config,
     )
 }

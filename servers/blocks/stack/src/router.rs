@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::mcp::{McpHandler, McpOptions, mcp_service};
-use crate::{Authenticator, DevAuthenticator, ToolSet};
+use crate::{Authenticator, DevAuthenticator, Limits, ToolSet};
 
 type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -53,6 +53,7 @@ pub struct RoleApp {
     mcp: Option<Router>,
     routes: Router,
     readiness: Readiness,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for RoleApp {
@@ -85,6 +86,18 @@ async fn identify(authenticator: Arc<dyn Authenticator>, request: Request, next:
     }
 }
 
+/// `/mcp` behind the middleware that answers a session refused by the cap.
+fn mcp_router<S>(service: S) -> Router
+where
+    S: tower::Service<Request, Error = std::convert::Infallible> + Clone + Send + Sync + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+{
+    Router::new()
+        .route_service("/mcp", service)
+        .layer(axum::middleware::from_fn(crate::sessions::refusals))
+}
+
 impl RoleApp {
     /// A role named `name` (used in logs, health output and `serverInfo`).
     pub fn new(name: &'static str) -> Self {
@@ -95,6 +108,7 @@ impl RoleApp {
             mcp: None,
             routes: Router::new(),
             readiness: Readiness::always(),
+            limits: Limits::default(),
         }
     }
 
@@ -108,10 +122,14 @@ impl RoleApp {
     ) -> Self {
         self.authenticator = options.authenticator.clone();
         self.metrics = Some(options.metrics.clone());
-        let tools = tools.authorize(self.name, options.authorizer.clone());
+        self.limits = options.limits.clone();
+        let mut tools = tools.authorize(self.name, options.authorizer.clone());
+        if let Some(audit) = &options.audit {
+            tools = tools.audit(audit.clone());
+        }
         let handler = McpHandler::new(self.name, instructions, Arc::new(tools));
         let service = mcp_service(handler, options, cancel);
-        self.mcp = Some(Router::new().route_service("/mcp", service));
+        self.mcp = Some(mcp_router(service));
         self
     }
 
@@ -130,8 +148,9 @@ impl RoleApp {
     {
         self.authenticator = options.authenticator.clone();
         self.metrics = Some(options.metrics.clone());
+        self.limits = options.limits.clone();
         let service = crate::mcp::service_for(handler, options, cancel);
-        self.mcp = Some(Router::new().route_service("/mcp", service));
+        self.mcp = Some(mcp_router(service));
         self
     }
 
@@ -145,6 +164,14 @@ impl RoleApp {
     /// with tools use the metrics in their [`McpOptions`]).
     pub fn with_metrics(mut self, metrics: omega_telemetry::Metrics) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Sets the request limits (roles without tools; roles with tools use
+    /// the limits in their [`McpOptions`]). Call it after
+    /// [`RoleApp::with_tools`], which sets them from its options.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -197,13 +224,28 @@ impl RoleApp {
         if let Some(mcp) = self.mcp {
             router = router.merge(mcp);
         }
-        // Outermost last: the trace span wraps everything, then identity.
+        let (body_timeout, request_timeout) =
+            (self.limits.body_read_timeout, self.limits.request_timeout);
+        // Outermost last: panics, then the trace span, then the deadlines,
+        // then identity.
         router
             .layer(axum::middleware::from_fn(
                 move |req: Request, next: Next| identify(authenticator.clone(), req, next),
             ))
+            // Body-read and whole-request deadlines (408 / 504, JSON).
+            .layer(axum::middleware::from_fn(
+                move |req: Request, next: Next| {
+                    crate::guard::deadlines(body_timeout, request_timeout, req, next)
+                },
+            ))
             // One server span per request (child of the caller's
             // `traceparent`) and the request metrics.
-            .layer(omega_telemetry::TelemetryLayer::new(metrics, name))
+            .layer(omega_telemetry::TelemetryLayer::new(metrics.clone(), name))
+            // A panic anywhere answers 500 with a JSON error.
+            .layer(axum::middleware::from_fn(
+                move |req: Request, next: Next| {
+                    crate::guard::catch_panic(metrics.clone(), name, req, next)
+                },
+            ))
     }
 }

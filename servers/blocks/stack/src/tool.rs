@@ -5,6 +5,10 @@
 //! the tool exists; for tenant-scoped tools the `tenant` argument is present,
 //! well-formed, configured and granted to the caller; the remaining arguments
 //! match the input type (the error names the offending field).
+//!
+//! A [`ToolAudit`] hook set with [`ToolSet::audit`] is told about every call
+//! of a tool that is not read-only, after it ends, including calls refused
+//! by the authorizer or the tenant policy.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -52,7 +56,62 @@ enum Tenancy {
 struct Entry<S> {
     tool: Tool,
     tenancy: Tenancy,
+    read_only: bool,
     handler: Handler<S>,
+}
+
+/// How an audited tool call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolOutcome {
+    /// The handler succeeded.
+    Ok,
+    /// The call was refused: the authorizer hid the tool from the caller
+    /// ([`ErrorCode::FORBIDDEN`]), or the error is `unauthenticated`,
+    /// `forbidden` or `tenant_forbidden`.
+    Denied(ErrorCode),
+    /// The call failed with this code (bad arguments, unknown tenant,
+    /// handler error, ...).
+    Error(ErrorCode),
+}
+
+impl ToolOutcome {
+    fn of(result: &Result<Value, OmegaError>) -> Self {
+        match result {
+            Ok(_) => ToolOutcome::Ok,
+            Err(e)
+                if e.code == ErrorCode::UNAUTHENTICATED
+                    || e.code == ErrorCode::FORBIDDEN
+                    || e.code == ErrorCode::TENANT_FORBIDDEN =>
+            {
+                ToolOutcome::Denied(e.code)
+            }
+            Err(e) => ToolOutcome::Error(e.code),
+        }
+    }
+}
+
+/// One finished call of a state-changing tool, as an audit hook sees it.
+/// It carries identifiers only, never the arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct ToolCallAudit<'a> {
+    /// The role serving the tool (as given to [`ToolSet::authorize`]).
+    pub role: &'a str,
+    /// The tool's name.
+    pub tool: &'a str,
+    /// Who called.
+    pub caller: &'a Caller,
+    /// The tenant the call was checked against, when it resolved.
+    pub tenant: Option<&'a TenantId>,
+    /// How the call ended.
+    pub outcome: ToolOutcome,
+}
+
+/// Receives every call of a tool that is not read-only (see
+/// [`ToolSet::audit`]). Called on the request path after the handler ends, so
+/// an implementation must not block on I/O: queue the record and return.
+pub trait ToolAudit: Send + Sync + 'static {
+    /// Records one call.
+    fn tool_called(&self, call: &ToolCallAudit<'_>);
 }
 
 /// A role's MCP tools and the state their handlers share.
@@ -63,6 +122,7 @@ pub struct ToolSet<S> {
     policy: TenantPolicy,
     entries: Vec<Entry<S>>,
     index: HashMap<String, usize>,
+    audit: Option<Arc<dyn ToolAudit>>,
 }
 
 impl<S> std::fmt::Debug for ToolSet<S> {
@@ -111,7 +171,17 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
             policy,
             entries: Vec::new(),
             index: HashMap::new(),
+            audit: None,
         }
+    }
+
+    /// Reports every call of a tool registered with `read_only: false` to
+    /// `sink` once it ends: the role, tool, caller, resolved tenant and
+    /// outcome, including calls the authorizer or tenant policy refused.
+    /// Read-only tools and unknown tool names are not reported.
+    pub fn audit(mut self, sink: Arc<dyn ToolAudit>) -> Self {
+        self.audit = Some(sink);
+        self
     }
 
     /// Checks every call and listing of this set against `authorizer`, as
@@ -123,6 +193,11 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
     }
 
     fn push(mut self, tool: Tool, tenancy: Tenancy, handler: Handler<S>) -> Self {
+        let read_only = tool
+            .annotations
+            .as_ref()
+            .and_then(|a| a.read_only_hint)
+            .unwrap_or(false);
         let name = tool.name.to_string();
         assert!(
             !self.index.contains_key(&name),
@@ -132,6 +207,7 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         self.entries.push(Entry {
             tool,
             tenancy,
+            read_only,
             handler,
         });
         self
@@ -274,9 +350,19 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         args: Option<JsonObject>,
     ) -> Option<Result<Value, OmegaError>> {
         let entry = &self.entries[*self.index.get(name)?];
+        let audit = self.audit.as_deref().filter(|_| !entry.read_only);
         // Do not say it is forbidden: hide that the tool exists.
         if !self.authorizer.may_call(&caller, self.role, name) {
             tracing::debug!(tool = name, caller = %caller.id, "tool hidden from caller");
+            if let Some(audit) = audit {
+                audit.tool_called(&ToolCallAudit {
+                    role: self.role,
+                    tool: name,
+                    caller: &caller,
+                    tenant: None,
+                    outcome: ToolOutcome::Denied(ErrorCode::FORBIDDEN),
+                });
+            }
             return None;
         }
         let mut args = args.unwrap_or_default();
@@ -293,7 +379,19 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
                     }
                     call.tenant = Some(tenant);
                 }
-                Err(e) => return Some(Err(e)),
+                Err(e) => {
+                    let result = Err(e);
+                    if let Some(audit) = audit {
+                        audit.tool_called(&ToolCallAudit {
+                            role: self.role,
+                            tool: name,
+                            caller: &call.caller,
+                            tenant: None,
+                            outcome: ToolOutcome::of(&result),
+                        });
+                    }
+                    return Some(result);
+                }
             }
         }
         let span = tracing::debug_span!(
@@ -302,11 +400,21 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
             tenant = call.tenant.as_ref().map(|t| t.as_str()),
             caller = %call.caller.id,
         );
-        Some(
-            (entry.handler)(self.state.clone(), call, args)
-                .instrument(span)
-                .await,
-        )
+        // The hook needs the caller and tenant after the handler took `call`.
+        let audited = audit.map(|a| (a, call.caller.clone(), call.tenant.clone()));
+        let result = (entry.handler)(self.state.clone(), call, args)
+            .instrument(span)
+            .await;
+        if let Some((audit, caller, tenant)) = audited {
+            audit.tool_called(&ToolCallAudit {
+                role: self.role,
+                tool: name,
+                caller: &caller,
+                tenant: tenant.as_ref(),
+                outcome: ToolOutcome::of(&result),
+            });
+        }
+        Some(result)
     }
 }
 
@@ -444,6 +552,173 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .contains(&json!("tenant"))
+        );
+    }
+
+    /// What an in-memory audit hook saw: (role, tool, caller, tenant, outcome).
+    type Seen = (String, String, String, Option<String>, ToolOutcome);
+
+    #[derive(Default)]
+    struct MemoryAudit(std::sync::Mutex<Vec<Seen>>);
+
+    impl ToolAudit for MemoryAudit {
+        fn tool_called(&self, call: &ToolCallAudit<'_>) {
+            self.0.lock().unwrap().push((
+                call.role.to_owned(),
+                call.tool.to_owned(),
+                call.caller.id.clone(),
+                call.tenant.map(|t| t.to_string()),
+                call.outcome,
+            ));
+        }
+    }
+
+    impl MemoryAudit {
+        fn take(&self) -> Vec<Seen> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    /// Hides `secret_reset` from every caller but `root`.
+    struct OnlyRootResets;
+
+    impl Authorizer for OnlyRootResets {
+        fn may_call(&self, caller: &Caller, role: &str, tool: &str) -> bool {
+            assert_eq!(role, "ctx");
+            tool != "secret_reset" || caller.id == "root"
+        }
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct PutIn {
+        key: String,
+    }
+
+    #[tokio::test]
+    async fn audit_hook_records_state_changing_calls_and_skips_read_only_tools() {
+        let policy = TenantPolicy::new([
+            TenantId::parse("acme").unwrap(),
+            TenantId::parse("globex").unwrap(),
+        ]);
+        let audit = Arc::new(MemoryAudit::default());
+        let set = ToolSet::new(Arc::new(()), policy)
+            .scoped_tool(
+                "echo",
+                "Echo text (read-only).",
+                true,
+                |_, _, input: EchoIn| async move { Ok(json!({"text": input.text})) },
+            )
+            .scoped_tool(
+                "put",
+                "Store a value.",
+                false,
+                |_, _, input: PutIn| async move {
+                    if input.key == "locked" {
+                        Err(OmegaError::new(ErrorCode::CONFLICT, "the key is locked"))
+                    } else {
+                        Ok(json!({"stored": input.key}))
+                    }
+                },
+            )
+            .tool(
+                "secret_reset",
+                "Reset everything.",
+                false,
+                |_, _, _: serde_json::Map<String, Value>| async move { Ok(json!({})) },
+            )
+            .audit(audit.clone())
+            .authorize("ctx", Arc::new(OnlyRootResets));
+        let acme_only = Caller {
+            id: "spiffe://omega.local/ns/prod/sa/triage".into(),
+            kind: crate::CallerKind::Service,
+            tenants: crate::TenantGrant::Only(vec![TenantId::parse("acme").unwrap()]),
+        };
+        let call = |name: &'static str, v: Value| {
+            let set = &set;
+            let caller = acme_only.clone();
+            async move { set.call(caller, name, args(v)).await }
+        };
+
+        // Read-only: not audited, whatever the outcome.
+        call("echo", json!({"tenant": "acme", "text": "a"}))
+            .await
+            .unwrap()
+            .unwrap();
+        call("echo", json!({"tenant": "globex", "text": "a"}))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(audit.take(), []);
+
+        // State-changing: success, handler error, argument error.
+        call("put", json!({"tenant": "acme", "key": "k"}))
+            .await
+            .unwrap()
+            .unwrap();
+        call("put", json!({"tenant": "acme", "key": "locked"}))
+            .await
+            .unwrap()
+            .unwrap_err();
+        call("put", json!({"tenant": "acme"}))
+            .await
+            .unwrap()
+            .unwrap_err();
+        // Refused by the tenant policy before the handler: no tenant resolved.
+        call("put", json!({"tenant": "globex", "key": "k"}))
+            .await
+            .unwrap()
+            .unwrap_err();
+        // Hidden by the authorizer: the caller sees "no such tool", the audit a denial.
+        assert!(call("secret_reset", json!({})).await.is_none());
+        // Unknown tools are not audited.
+        assert!(call("nope", json!({})).await.is_none());
+
+        let who = "spiffe://omega.local/ns/prod/sa/triage".to_owned();
+        let seen = |tenant: Option<&str>, outcome| {
+            (
+                "ctx".to_owned(),
+                "put".to_owned(),
+                who.clone(),
+                tenant.map(str::to_owned),
+                outcome,
+            )
+        };
+        assert_eq!(
+            audit.take(),
+            [
+                seen(Some("acme"), ToolOutcome::Ok),
+                seen(Some("acme"), ToolOutcome::Error(ErrorCode::CONFLICT)),
+                seen(Some("acme"), ToolOutcome::Error(ErrorCode::INVALID_PARAMS)),
+                seen(None, ToolOutcome::Denied(ErrorCode::TENANT_FORBIDDEN)),
+                (
+                    "ctx".to_owned(),
+                    "secret_reset".to_owned(),
+                    who.clone(),
+                    None,
+                    ToolOutcome::Denied(ErrorCode::FORBIDDEN)
+                ),
+            ]
+        );
+
+        // The permitted caller's reset is audited as a success.
+        let root = Caller {
+            id: "root".into(),
+            ..Caller::anonymous()
+        };
+        set.call(root, "secret_reset", args(json!({})))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            audit.take(),
+            [(
+                "ctx".to_owned(),
+                "secret_reset".to_owned(),
+                "root".to_owned(),
+                None,
+                ToolOutcome::Ok
+            )]
         );
     }
 

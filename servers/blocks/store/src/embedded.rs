@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde_json::Value;
 
+use crate::files;
 use crate::vector::{VectorIndex, normalized};
 use crate::{DocStore, Document, KvStore, Scope, StoreError, VectorHit, VectorStore};
 
@@ -81,14 +82,19 @@ impl std::fmt::Debug for EmbeddedStore {
 impl EmbeddedStore {
     /// Opens (or creates) the store at `dir/omega.redb` and loads the vector
     /// indexes into memory.
+    ///
+    /// `dir` is made private first ([`files::ensure_private_dir`]: created
+    /// `0700`, a wider existing one tightened), and the database file is
+    /// created `0600` by this crate before redb opens it
+    /// ([`files::open_private_file`]): redb's `Database::create` opens with
+    /// the default mode and initializes an existing empty file, so it never
+    /// creates the file itself.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot create data directory {}: {e}",
-                dir.display()
-            ))
+        files::ensure_private_dir(dir).map_err(|e| {
+            StoreError::Unavailable(format!("cannot prepare the data directory: {e}"))
         })?;
         let path = dir.join("omega.redb");
+        drop(files::open_private_file(&path).map_err(|e| StoreError::Unavailable(e.to_string()))?);
         let db = Database::create(&path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
         let txn = db.begin_write()?;
@@ -115,18 +121,18 @@ impl EmbeddedStore {
         for row in table.iter()? {
             let (key, value) = row?;
             let key = key.value();
-            let (bytes, payload) = value.value();
+            let (bytes, payload_text) = value.value();
             let (collection_key, id) = split_collection_key(key)
                 .ok_or_else(|| StoreError::Backend(format!("corrupt vector key {key}")))?;
             let vector = bytes
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
                 .collect();
-            let payload = serde_json::from_str(payload)
+            let payload = serde_json::from_str(payload_text)
                 .map_err(|e| StoreError::Backend(format!("corrupt vector payload {key}: {e}")))?;
             map.entry(collection_key.to_owned())
                 .or_default()
-                .upsert(id, vector, payload)?;
+                .upsert_sized(id, vector, payload, payload_text.len() as u64)?;
         }
         *self.vectors.write().expect("vector lock poisoned") = map;
         Ok(())
@@ -258,6 +264,38 @@ impl KvStore for EmbeddedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.begin_read()?;
         Ok(())
+    }
+
+    async fn namespace_bytes(&self, scope: &Scope, ns: &str) -> Result<u64, StoreError> {
+        let base = scope.key(ns, "");
+        let end = prefix_end(&base);
+        let now = now_ms();
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(KV)?;
+        let mut bytes = 0u64;
+        for row in table.range(base.as_str()..end.as_str())? {
+            let (key, value) = row?;
+            let (expires_at, value) = value.value();
+            if !expired(expires_at, now) {
+                bytes += (key.value().len() - base.len() + value.len()) as u64;
+            }
+        }
+        Ok(bytes)
+    }
+
+    async fn entry_bytes(
+        &self,
+        scope: &Scope,
+        ns: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let physical = scope.key(ns, key);
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(KV)?;
+        Ok(table.get(physical.as_str())?.and_then(|guard| {
+            let (expires_at, value) = guard.value();
+            (!expired(expires_at, now_ms())).then(|| (key.len() + value.len()) as u64)
+        }))
     }
 }
 
@@ -434,6 +472,7 @@ impl VectorStore for EmbeddedStore {
         let key = format!("{base}{id}");
         let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
         let text = payload.to_string();
+        let payload_bytes = text.len() as u64;
         // Durable first, then visible: a failed write leaves no ghost entry.
         self.write(move |txn| {
             txn.open_table(VECTORS)?
@@ -446,7 +485,7 @@ impl VectorStore for EmbeddedStore {
             .expect("vector lock poisoned")
             .entry(base)
             .or_default()
-            .upsert(id, vector, payload.clone())
+            .upsert_sized(id, vector, payload.clone(), payload_bytes)
     }
 
     async fn search(
@@ -490,5 +529,84 @@ impl VectorStore for EmbeddedStore {
             .expect("vector lock poisoned")
             .get(&base)
             .map_or(0, VectorIndex::len))
+    }
+
+    async fn collection_bytes(&self, scope: &Scope, collection: &str) -> Result<u64, StoreError> {
+        let base = Self::collection_key(scope, collection);
+        Ok(self
+            .vectors
+            .read()
+            .expect("vector lock poisoned")
+            .get(&base)
+            .map_or(0, VectorIndex::bytes))
+    }
+
+    async fn vector_bytes(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        id: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let base = Self::collection_key(scope, collection);
+        Ok(self
+            .vectors
+            .read()
+            .expect("vector lock poisoned")
+            .get(&base)
+            .and_then(|index| index.entry_bytes(id)))
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[tokio::test]
+    async fn the_data_directory_is_0700_and_the_database_0600() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let store = EmbeddedStore::open(&dir).unwrap();
+        store
+            .put(&Scope::Global, "ns", "k", b"v", None)
+            .await
+            .unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        let entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(entries, [dir.join("omega.redb")]);
+        assert_eq!(mode(&dir.join("omega.redb")), 0o600);
+    }
+
+    #[tokio::test]
+    async fn an_existing_store_in_a_0755_directory_is_tightened_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        EmbeddedStore::open(&dir)
+            .unwrap()
+            .put(&Scope::Global, "ns", "k", b"v", None)
+            .await
+            .unwrap();
+        // As an older OMEGA left them.
+        let path = dir.join("omega.redb");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let store = EmbeddedStore::open(&dir).unwrap();
+        assert_eq!((mode(&dir), mode(&path)), (0o700, 0o600));
+        assert_eq!(
+            store
+                .get(&Scope::Global, "ns", "k")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some(&b"v"[..])
+        );
     }
 }

@@ -27,6 +27,24 @@ pub trait KvStore: Send + Sync + 'static {
     async fn purge(&self, scope: &Scope) -> Result<u64, StoreError>;
     /// Checks that the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Bytes held by the live entries of namespace `ns` in `scope`: for each
+    /// entry not yet expired, the length of its key plus that of its value.
+    /// Per-tenant storage quotas are counted with it. It reads every entry
+    /// of the namespace, so callers keep the figure rather than ask often.
+    async fn namespace_bytes(&self, scope: &Scope, ns: &str) -> Result<u64, StoreError>;
+    /// The bytes one live entry holds (key plus value, as counted by
+    /// [`KvStore::namespace_bytes`]), or `None` when it is absent or expired.
+    async fn entry_bytes(
+        &self,
+        scope: &Scope,
+        ns: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        Ok(self
+            .get(scope, ns, key)
+            .await?
+            .map(|value| (key.len() + value.len()) as u64))
+    }
 }
 
 /// A stored JSON document with its id.
@@ -120,4 +138,16 @@ pub trait VectorStore: Send + Sync + 'static {
     async fn remove(&self, scope: &Scope, collection: &str, id: &str) -> Result<bool, StoreError>;
     /// Number of entries in a collection.
     async fn count(&self, scope: &Scope, collection: &str) -> Result<usize, StoreError>;
+    /// Bytes held by a collection: for each entry, the length of its id,
+    /// four bytes per dimension and the length of its payload's JSON text.
+    /// Per-tenant storage quotas are counted with it.
+    async fn collection_bytes(&self, scope: &Scope, collection: &str) -> Result<u64, StoreError>;
+    /// The bytes one entry holds (as counted by
+    /// [`VectorStore::collection_bytes`]), or `None` when it is absent.
+    async fn vector_bytes(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        id: &str,
+    ) -> Result<Option<u64>, StoreError>;
 }

@@ -44,6 +44,10 @@ pub struct VectorIndex {
     ids: Vec<String>,
     data: Vec<f32>,
     payloads: Vec<Value>,
+    /// The length of each payload's JSON text.
+    payload_bytes: Vec<u64>,
+    /// The sum of every entry's [`VectorIndex::entry_bytes`].
+    total_bytes: u64,
     positions: HashMap<String, usize>,
 }
 
@@ -80,8 +84,38 @@ impl VectorIndex {
         self.ids.is_empty()
     }
 
+    /// Bytes the collection holds: for each entry, its id's length, four
+    /// bytes per dimension and its payload's JSON length.
+    pub fn bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    /// The bytes one entry holds (as counted by [`VectorIndex::bytes`]).
+    pub fn entry_bytes(&self, id: &str) -> Option<u64> {
+        self.positions
+            .get(id)
+            .map(|&pos| self.sized(id, self.payload_bytes[pos]))
+    }
+
+    fn sized(&self, id: &str, payload_bytes: u64) -> u64 {
+        id.len() as u64 + 4 * self.dim as u64 + payload_bytes
+    }
+
     /// Inserts or replaces an (already normalized) vector.
     pub fn upsert(&mut self, id: &str, vector: Vec<f32>, payload: Value) -> Result<(), StoreError> {
+        let payload_bytes = payload.to_string().len() as u64;
+        self.upsert_sized(id, vector, payload, payload_bytes)
+    }
+
+    /// [`VectorIndex::upsert`] when the length of the payload's JSON text
+    /// is already known.
+    pub fn upsert_sized(
+        &mut self,
+        id: &str,
+        vector: Vec<f32>,
+        payload: Value,
+        payload_bytes: u64,
+    ) -> Result<(), StoreError> {
         if self.ids.is_empty() {
             self.dim = vector.len();
         }
@@ -96,12 +130,17 @@ impl VectorIndex {
             Some(&pos) => {
                 self.data[pos * self.dim..(pos + 1) * self.dim].copy_from_slice(&vector);
                 self.payloads[pos] = payload;
+                self.total_bytes -= self.payload_bytes[pos];
+                self.payload_bytes[pos] = payload_bytes;
+                self.total_bytes += payload_bytes;
             }
             None => {
                 self.positions.insert(id.to_owned(), self.ids.len());
                 self.ids.push(id.to_owned());
                 self.data.extend_from_slice(&vector);
                 self.payloads.push(payload);
+                self.payload_bytes.push(payload_bytes);
+                self.total_bytes += self.sized(id, payload_bytes);
             }
         }
         Ok(())
@@ -112,6 +151,7 @@ impl VectorIndex {
         let Some(pos) = self.positions.remove(id) else {
             return false;
         };
+        self.total_bytes -= self.sized(id, self.payload_bytes[pos]);
         let last = self.ids.len() - 1;
         if pos != last {
             let (dim, moved) = (self.dim, self.ids[last].clone());
@@ -121,6 +161,7 @@ impl VectorIndex {
         }
         self.ids.swap_remove(pos);
         self.payloads.swap_remove(pos);
+        self.payload_bytes.swap_remove(pos);
         self.data.truncate(last * self.dim);
         true
     }
@@ -217,6 +258,25 @@ mod tests {
         assert_eq!(hits[0].payload, "B");
         index.upsert("c", unit(&[0.0, 1.0]), "C2".into()).unwrap();
         assert_eq!(index.len(), 2);
+    }
+
+    #[test]
+    fn bytes_follow_upserts_replacements_and_removals() {
+        let mut index = VectorIndex::default();
+        assert_eq!(index.bytes(), 0);
+        index.upsert("a", unit(&[1.0, 0.0]), "AA".into()).unwrap();
+        // id 1 + 2 dimensions * 4 + `"AA"` 4.
+        assert_eq!(index.entry_bytes("a"), Some(13));
+        index.upsert("bb", unit(&[0.0, 1.0]), Value::Null).unwrap();
+        assert_eq!(index.bytes(), 13 + 2 + 8 + 4);
+        index.upsert("a", unit(&[1.0, 1.0]), "A".into()).unwrap();
+        assert_eq!(index.entry_bytes("a"), Some(12));
+        assert_eq!(index.bytes(), 12 + 14);
+        assert!(index.remove("a"));
+        assert_eq!(index.entry_bytes("a"), None);
+        assert_eq!(index.bytes(), 14);
+        assert!(index.remove("bb"));
+        assert_eq!(index.bytes(), 0);
     }
 
     #[test]

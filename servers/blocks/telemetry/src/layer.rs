@@ -1,5 +1,10 @@
 //! A tower layer that gives every HTTP request a server span (child of the
 //! caller's `traceparent`, when sent) and records its metrics.
+//!
+//! Every label comes from a closed set, never from request data: the route
+//! is the matched route template (`/tickets/{id}`) or `unmatched`, and the
+//! method is one of the standard HTTP methods or `other` ([`method_label`]).
+//! So a client inventing methods or paths cannot grow `/metrics`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,6 +23,35 @@ use tracing::Instrument;
 
 use crate::metrics::Metrics;
 use crate::propagation::{extract_headers, set_parent};
+
+/// The standard HTTP methods (RFC 9110 and PATCH), the only method labels
+/// metrics and span names carry.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
+
+/// The metric label of a request method: the method itself when it is a
+/// standard one, `other` for anything a client invented.
+pub fn method_label(method: &http::Method) -> &'static str {
+    method_label_str(method.as_str())
+}
+
+/// [`method_label`] for a method given as text.
+pub fn method_label_str(method: &str) -> &'static str {
+    STANDARD_METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
+
+/// The route label of a request: its matched route template, or
+/// `unmatched` (never the raw path).
+pub fn route_label<B>(req: &Request<B>) -> Arc<str> {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| Arc::from("unmatched"), |p| Arc::from(p.as_str()))
+}
 
 /// Wraps services with [`TelemetryService`].
 #[derive(Debug, Clone)]
@@ -59,9 +93,10 @@ pub struct TelemetryService<S> {
     handles: HandleCache,
 }
 
-/// Metric handles per (route template, method, status), so a request
-/// records with one small map lookup instead of building label sets.
-type HandleCache = Arc<Mutex<HashMap<(Arc<str>, http::Method, u16), (Counter, Histogram)>>>;
+/// Metric handles per (route template, method label, status), so a request
+/// records with one small map lookup instead of building label sets. Every
+/// part of the key comes from a closed set, so the cache stays small.
+type HandleCache = Arc<Mutex<HashMap<(Arc<str>, &'static str, u16), (Counter, Histogram)>>>;
 
 impl<S, B, RB> Service<Request<B>> for TelemetryService<S>
 where
@@ -77,16 +112,13 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let route: Arc<str> = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or_else(|| Arc::from("unmatched"), |p| Arc::from(p.as_str()));
-        let method = req.method().clone();
+        let route = route_label(&req);
+        let method = method_label(req.method());
         let span = tracing::info_span!(
             "http.request",
             otel.name = %format!("{method} {route}"),
             otel.kind = "server",
-            http.request.method = %method,
+            http.request.method = method,
             http.route = %route,
             http.response.status_code = tracing::field::Empty,
             service = %self.service,
@@ -110,10 +142,8 @@ where
             let (counter, histogram) = {
                 let mut cache = handles.lock().expect("metric handle cache");
                 cache
-                    .entry((route.clone(), method.clone(), status))
-                    .or_insert_with(|| {
-                        metrics.request_handles(&service, &route, method.as_str(), status)
-                    })
+                    .entry((route.clone(), method, status))
+                    .or_insert_with(|| metrics.request_handles(&service, &route, method, status))
                     .clone()
             };
             counter.inc();

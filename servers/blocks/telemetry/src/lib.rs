@@ -24,5 +24,5 @@ pub mod propagation;
 pub use config::{LogFormat, OtlpConfig, TelemetryConfig};
 pub use export::RuntimeHttpClient;
 pub use init::{Telemetry, TelemetryError};
-pub use layer::{TelemetryLayer, TelemetryService};
+pub use layer::{TelemetryLayer, TelemetryService, method_label, method_label_str, route_label};
 pub use metrics::{Metrics, metrics_router};

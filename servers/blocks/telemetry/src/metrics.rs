@@ -160,7 +160,8 @@ impl Metrics {
 
     /// The request counter and latency histogram of one (service, route,
     /// method, status), for callers that cache them to record without a
-    /// label lookup per request.
+    /// label lookup per request. A non-standard `method` is recorded as
+    /// `other`.
     pub fn request_handles(
         &self,
         service: &str,
@@ -168,6 +169,7 @@ impl Metrics {
         method: &str,
         status: u16,
     ) -> (Counter, Histogram) {
+        let method = crate::layer::method_label_str(method);
         let counter = self
             .requests
             .get_or_create(&RequestLabels {
@@ -189,7 +191,8 @@ impl Metrics {
     }
 
     /// Records one finished request. `route` must be a route template
-    /// (`/tickets/{id}`), never a raw path, to bound cardinality.
+    /// (`/tickets/{id}`), never a raw path, to bound cardinality; a
+    /// non-standard `method` is recorded as `other`.
     pub fn record_request(
         &self,
         service: &str,
@@ -198,6 +201,7 @@ impl Metrics {
         status: u16,
         elapsed: Duration,
     ) {
+        let method = crate::layer::method_label_str(method);
         self.requests
             .get_or_create(&RequestLabels {
                 service: service.into(),
@@ -335,5 +339,20 @@ mod tests {
             assert!(text.contains(needle), "missing {needle}\n{text}");
         }
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        let m = Metrics::new();
+        for i in 0..50 {
+            m.record_request("svc", "/x", &format!("INVENT{i}"), 405, Duration::ZERO);
+        }
+        m.record_request("svc", "/x", "GET", 200, Duration::ZERO);
+        let text = m.encode();
+        assert!(!text.contains("INVENT"), "{text}");
+        assert!(text.contains(
+            r#"omega_requests_total{service="svc",route="/x",method="other",status="405"} 50"#
+        ));
+        assert!(text.contains(r#"method="GET""#));
     }
 }

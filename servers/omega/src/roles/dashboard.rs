@@ -71,6 +71,7 @@ pub(crate) async fn build_dashboard(
     peers: &Peers,
     pipeline: &Pipeline,
     needed_by: RoleId,
+    connection: &omega_client::Connection,
 ) -> anyhow::Result<DashboardParts> {
     let tokens = HmacTokens::new(omega_pipeline::load_or_create_key(
         &backends.data_dir.join("dashboard.key"),
@@ -89,7 +90,12 @@ pub(crate) async fn build_dashboard(
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("`tenants` in omega.toml is empty"))?;
     let context = omega_client::ContextClient::new(
-        omega_client::McpClient::connect(&context_url).await?,
+        omega_client::McpClient::over(
+            connection,
+            &context_url,
+            omega_client::McpVersion::V2026_07_28,
+        )
+        .await?,
         first,
     );
     let deps = DashboardDeps {
@@ -120,7 +126,7 @@ impl Role for DashboardRole {
         Box::pin(async move {
             let parts = ctx
                 .backends
-                .dashboard(ctx.config, ctx.peers, RoleId::Dashboard)
+                .dashboard(ctx.config, ctx.peers, RoleId::Dashboard, &ctx.connection)
                 .await?;
             let dashboard = &parts.dashboard;
             let review = QueueReviewSource::new(
@@ -144,7 +150,7 @@ impl Role for DashboardRole {
                 Box::pin(async move { running.stop().await })
             }));
             let token_path = ctx.backends.data_dir.join("dashboard-token");
-            std::fs::write(&token_path, &parts.dev_token)?;
+            omega_store::files::write_private_atomic(&token_path, parts.dev_token.as_bytes())?;
             out.notes.push(format!(
                 "dashboard sign-in token (12 h, every tenant) written to {}",
                 token_path.display()

@@ -32,9 +32,11 @@ impl Role for FederationRole {
             let me = RoleId::Federation;
             let config = settings(ctx)?;
             let url = ctx.peers.mcp_url(RoleId::Orchestrator, me)?;
-            let mcp = McpClient::connect(&url).await.with_context(|| {
-                format!("the federation cannot reach the orchestrator at {url}")
-            })?;
+            let mcp = McpClient::over(&ctx.connection, &url, omega_client::McpVersion::V2026_07_28)
+                .await
+                .with_context(|| {
+                    format!("the federation cannot reach the orchestrator at {url}")
+                })?;
             let mcp = Arc::new(mcp);
             let raw = mcp
                 .call_idempotent("orchestrator_titans", serde_json::json!({}))
@@ -48,10 +50,10 @@ impl Role for FederationRole {
                 client: OrchestratorClient::new(mcp),
                 reachable,
             });
-            publish_peers(ctx.peers).await;
+            publish_peers(ctx.peers, &ctx.connection).await;
             let state = FederationState::new(
                 config,
-                omega_client::Connection::default(),
+                ctx.connection.clone(),
                 policy(ctx.config),
                 Some(router),
             )
@@ -75,12 +77,18 @@ impl Role for FederationRole {
 /// peers in the MCP registry, so the gateway aggregates them. A record is
 /// immutable per version, so the version carries the port as build
 /// metadata; a restart on the same ports finds its records already there.
-async fn publish_peers(peers: &Peers) {
+async fn publish_peers(peers: &Peers, connection: &omega_client::Connection) {
     let Some(registry) = peers.get(RoleId::McpRegistry) else {
         return;
     };
     let registry_url = format!("{registry}/mcp");
-    let Ok(mcp) = McpClient::connect(&registry_url).await else {
+    let Ok(mcp) = McpClient::over(
+        connection,
+        &registry_url,
+        omega_client::McpVersion::V2026_07_28,
+    )
+    .await
+    else {
         tracing::warn!(%registry_url, "cannot reach the MCP registry to publish OMEGA's servers");
         return;
     };

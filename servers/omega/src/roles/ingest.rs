@@ -22,15 +22,24 @@ pub(crate) async fn build_pipeline(
     backends: &Backends,
     peers: &Peers,
     needed_by: RoleId,
+    connection: &omega_client::Connection,
 ) -> anyhow::Result<Pipeline> {
     let context_url = peers.mcp_url(RoleId::Context, needed_by)?;
-    let context = McpClient::connect(&context_url)
-        .await
-        .with_context(|| format!("connecting to the context server at {context_url}"))?;
+    let context = McpClient::over(
+        connection,
+        &context_url,
+        omega_client::McpVersion::V2026_07_28,
+    )
+    .await
+    .with_context(|| format!("connecting to the context server at {context_url}"))?;
     let orchestrator_url = peers.mcp_url(RoleId::Orchestrator, needed_by)?;
-    let orchestrator = McpClient::connect(&orchestrator_url)
-        .await
-        .with_context(|| format!("connecting to the orchestrator at {orchestrator_url}"))?;
+    let orchestrator = McpClient::over(
+        connection,
+        &orchestrator_url,
+        omega_client::McpVersion::V2026_07_28,
+    )
+    .await
+    .with_context(|| format!("connecting to the orchestrator at {orchestrator_url}"))?;
     let deps = PipelineDeps {
         config: config.pipeline.clone(),
         teams: config.teams.clone(),
@@ -49,7 +58,7 @@ impl Role for IngestRole {
         Box::pin(async move {
             let pipeline = ctx
                 .backends
-                .pipeline(ctx.config, ctx.peers, RoleId::Ingest)
+                .pipeline(ctx.config, ctx.peers, RoleId::Ingest, &ctx.connection)
                 .await?;
             let app = pipeline
                 .ingest_app()

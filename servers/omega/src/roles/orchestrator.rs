@@ -146,13 +146,15 @@ impl Role for OrchestratorRole {
             let mut titans: Vec<Arc<dyn Titan>> = Vec::new();
             for (id, base) in ctx.peers.titans() {
                 let url = format!("{base}/mcp");
-                let remote = RemoteTitan::connect(&url).await.with_context(|| {
-                    format!(
-                        "the orchestrator cannot reach the {} Titan at {url} (`{}`)",
-                        id.name(),
-                        RoleId::Titan(id).peer_key()
-                    )
-                })?;
+                let remote = RemoteTitan::connect(&ctx.connection, &url)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "the orchestrator cannot reach the {} Titan at {url} (`{}`)",
+                            id.name(),
+                            RoleId::Titan(id).peer_key()
+                        )
+                    })?;
                 titans.push(Arc::new(remote));
             }
             if titans.is_empty() {

@@ -131,7 +131,10 @@ async fn start_workers(ctx: &RoleContext<'_>, team: TeamId) -> anyhow::Result<Op
             } else {
                 omega_pipeline::Stage::Classify
             };
-            let pipeline = ctx.backends.pipeline(ctx.config, ctx.peers, me).await?;
+            let pipeline = ctx
+                .backends
+                .pipeline(ctx.config, ctx.peers, me, &ctx.connection)
+                .await?;
             let running = match ctx.scaling {
                 Scaling::InProcess => pipeline.start_team(stage, &ctx.cancel),
                 // KEDA scales the pods; each pod runs a fixed pool.
@@ -146,7 +149,10 @@ async fn start_workers(ctx: &RoleContext<'_>, team: TeamId) -> anyhow::Result<Op
             })))
         }
         TeamId::Shadow | TeamId::Analytics => {
-            let parts = ctx.backends.dashboard(ctx.config, ctx.peers, me).await?;
+            let parts = ctx
+                .backends
+                .dashboard(ctx.config, ctx.peers, me, &ctx.connection)
+                .await?;
             let running = parts.dashboard.start(
                 None,
                 &only(&ctx.config.teams, team),

@@ -451,3 +451,46 @@ async fn an_agent_that_stops_heartbeating_is_routed_around() {
     }
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn route_refuses_arguments_naming_another_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = up(
+        &OmegaConfig::default(),
+        dir.path(),
+        &[
+            RoleId::Context,
+            RoleId::AgentRegistry,
+            RoleId::McpRegistry,
+            RoleId::Titan(TitanId::Local),
+            RoleId::Orchestrator,
+            RoleId::Federation,
+        ],
+    )
+    .await;
+    let ctx = omega_client::ContextClient::new(
+        McpClient::connect(running.url(RoleId::Context))
+            .await
+            .unwrap(),
+        acme(),
+    );
+    ctx.session_put("secret-session", &json!({"acme": "only"}), None)
+        .await
+        .unwrap();
+    let rpc_url = format!("{}/rpc", running.base(RoleId::Federation));
+    let call = |tenant: &str, arg_tenant: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "federation.route",
+               "params": {"tenant": tenant, "method": "context__session_get",
+                          "arguments": {"tenant": arg_tenant, "sessionId": "secret-session"}}})
+    };
+    let refused = rpc(&rpc_url, call("globex", "acme")).await;
+    assert_eq!(
+        refused["error"]["code"],
+        omega_protocol::ErrorCode::TENANT_FORBIDDEN.0,
+        "{refused}"
+    );
+    assert!(!refused.to_string().contains("only"), "{refused}");
+    let allowed = rpc(&rpc_url, call("acme", "acme")).await;
+    assert_eq!(allowed["result"]["value"]["acme"], "only", "{allowed}");
+    running.stop().await.unwrap();
+}

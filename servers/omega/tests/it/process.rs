@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::get_json;
+use crate::harness::get_json_tls;
 
 fn omega() -> Command {
     Command::new(env!("CARGO_BIN_EXE_omega"))
@@ -89,23 +89,32 @@ async fn up_serves_writes_endpoints_and_stops_on_ctrl_c() {
             "titan-local/agent-card",
         ]
     );
+    // omega up serves every role over TLS with its development CA.
+    let ca = std::fs::read(dir.path().join("pki/ca.pem")).unwrap();
     for (name, url) in endpoints.as_object().unwrap() {
         let url = url.as_str().unwrap();
+        assert!(url.starts_with("https://"), "{name}: {url}");
         if name.ends_with("/agent-card") {
-            let (status, card) = get_json(url).await;
+            let (status, card) = get_json_tls(url, &ca).await;
             assert_eq!(status, 200, "{name}: {card}");
             continue;
         }
         let base = &url[..url.rfind('/').unwrap()];
-        let (status, health) = get_json(&format!("{base}/healthz")).await;
+        let (status, health) = get_json_tls(&format!("{base}/healthz"), &ca).await;
         assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
-        let (status, ready) = get_json(&format!("{base}/readyz")).await;
+        let (status, ready) = get_json_tls(&format!("{base}/readyz"), &ca).await;
         assert_eq!(
             (status, ready["status"].as_str()),
             (200, Some("ready")),
             "{name}"
         );
+        if url.ends_with("/mcp") {
+            // No certificate and no token: refused, with the metadata hint.
+            let (status, body) = get_json_tls(url, &ca).await;
+            assert_eq!(status, 401, "{name}: {body}");
+        }
     }
+    assert!(dir.path().join("token").exists());
     interrupt(&child);
     let status = wait_exit(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status}");

@@ -10,11 +10,15 @@
 //!   were resolved.
 //!
 //! Every tool is tenant-scoped: the stack checks the `tenant` argument and
-//! the store derives every key from it.
+//! the store derives every key from it. Each tenant may keep at most
+//! `limits.tenant_quota_bytes` (default 64 MiB) in sessions, cache, memory
+//! and ticket history together; a write past it fails with
+//! `quota_exceeded` (-32018) and stores nothing.
 
 mod app;
 mod embed;
 mod memory;
+mod quota;
 mod state;
 mod tools;
 mod types;
@@ -22,5 +26,5 @@ mod types;
 pub use app::app;
 pub use embed::{DIMENSIONS, Embedder};
 pub use state::ContextState;
-pub use tools::{INSTRUCTIONS, tool_set};
+pub use tools::{INSTRUCTIONS, tool_set, tool_set_with_quota};
 pub use types::*;

@@ -5,11 +5,12 @@ use omega_protocol::{OmegaError, TenantId};
 use omega_store::Scope;
 use serde_json::{Map, Value, json};
 
+use crate::quota::{Entry, Quota, vector_bytes};
 use crate::state::{ContextState, check_id};
 use crate::types::*;
 
-const MEMORY: &str = "memory";
-const TICKETS: &str = "tickets";
+pub(crate) const MEMORY: &str = "memory";
+pub(crate) const TICKETS: &str = "tickets";
 
 fn non_empty(field: &str, text: &str) -> Result<(), OmegaError> {
     if text.trim().is_empty() {
@@ -33,6 +34,7 @@ fn k_or(field: &str, k: Option<u32>, default: u32, max: u32) -> Result<usize, Om
 
 pub(crate) async fn store(
     state: &ContextState,
+    quota: &Quota,
     tenant: TenantId,
     input: MemoryStore,
 ) -> Result<MemoryStored, OmegaError> {
@@ -49,11 +51,22 @@ pub(crate) async fn store(
         "metadata": input.metadata,
         "storedAt": Utc::now().to_rfc3339(),
     });
-    state.check_size("text", payload.to_string().len())?;
+    let text = payload.to_string();
+    state.check_size("text", text.len())?;
     let vector = state.embedder.embed(&input.text);
-    state
-        .vectors
-        .upsert(&Scope::Tenant(tenant), MEMORY, &id, &vector, &payload)
+    let entry = Entry::Vector {
+        collection: MEMORY,
+        id: &id,
+    };
+    let bytes = vector_bytes(&id, vector.len(), &text);
+    let scope = Scope::Tenant(tenant.clone());
+    quota
+        .write(state, &tenant, entry, bytes, async {
+            Ok(state
+                .vectors
+                .upsert(&scope, MEMORY, &id, &vector, &payload)
+                .await?)
+        })
         .await?;
     Ok(MemoryStored { id })
 }
@@ -94,6 +107,7 @@ pub(crate) async fn search(
 
 pub(crate) async fn record_ticket(
     state: &ContextState,
+    quota: &Quota,
     tenant: TenantId,
     input: TicketRecord,
 ) -> Result<TicketRecorded, OmegaError> {
@@ -108,15 +122,19 @@ pub(crate) async fn record_ticket(
     let vector = state
         .embedder
         .embed(&format!("{}\n{}", input.title, input.body));
-    state
-        .vectors
-        .upsert(
-            &Scope::Tenant(tenant),
-            TICKETS,
-            &input.ticket_id,
-            &vector,
-            &payload,
-        )
+    let entry = Entry::Vector {
+        collection: TICKETS,
+        id: &input.ticket_id,
+    };
+    let bytes = vector_bytes(&input.ticket_id, vector.len(), &payload.to_string());
+    let scope = Scope::Tenant(tenant.clone());
+    quota
+        .write(state, &tenant, entry, bytes, async {
+            Ok(state
+                .vectors
+                .upsert(&scope, TICKETS, &input.ticket_id, &vector, &payload)
+                .await?)
+        })
         .await?;
     Ok(TicketRecorded {
         ticket_id: input.ticket_id,

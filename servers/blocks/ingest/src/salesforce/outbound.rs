@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use omega_protocol::{ErrorCode, OmegaError, SourcePlatform};
+use omega_protocol::{OmegaError, SourcePlatform};
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -22,7 +22,10 @@ pub const MAX_OUTBOUND_NOTIFICATIONS: usize = 100;
 pub(crate) struct OutboundMessage {
     pub organization_id: Option<String>,
     pub action_id: Option<String>,
+    /// The first notifications, up to the `keep` given to [`parse`].
     pub notifications: Vec<Notification>,
+    /// How many `Notification` elements the message has in all.
+    pub count: usize,
 }
 
 /// One `Notification`: its id and the sObject's fields.
@@ -55,9 +58,10 @@ enum Slot {
     Ignored,
 }
 
-/// Parses the SOAP envelope. Never panics; refuses more than
-/// [`MAX_OUTBOUND_NOTIFICATIONS`] notifications.
-pub(crate) fn parse(text: &str) -> Result<OutboundMessage, OmegaError> {
+/// Parses the SOAP envelope, keeping the fields of the first `keep`
+/// notifications and counting all of them (the caller enforces the item
+/// cap, naming the count). Never panics.
+pub(crate) fn parse(text: &str, keep: usize) -> Result<OutboundMessage, OmegaError> {
     let mut reader = NsReader::from_str(text);
     let mut stack: Vec<Slot> = Vec::new();
     let mut msg = OutboundMessage::default();
@@ -106,11 +110,14 @@ pub(crate) fn parse(text: &str) -> Result<OutboundMessage, OmegaError> {
                     (Some(Slot::Notifications), "OrganizationId") => Slot::OrgId,
                     (Some(Slot::Notifications), "ActionId") => Slot::ActionId,
                     (Some(Slot::Notifications), "Notification") => {
-                        if msg.notifications.len() >= MAX_OUTBOUND_NOTIFICATIONS {
-                            return Err(too_many());
+                        msg.count += 1;
+                        if msg.notifications.len() < keep {
+                            msg.notifications.push(Notification::default());
+                            Slot::Notification
+                        } else {
+                            // Counted, not kept: the message is over the cap.
+                            Slot::Ignored
                         }
-                        msg.notifications.push(Notification::default());
-                        Slot::Notification
                     }
                     (Some(Slot::Notifications), _) => Slot::OtherHeaderField,
                     (Some(Slot::Notification), "Id") => Slot::NotificationId,
@@ -179,7 +186,7 @@ pub(crate) fn parse(text: &str) -> Result<OutboundMessage, OmegaError> {
             "the document ends inside an element",
         ));
     }
-    if msg.notifications.is_empty() {
+    if msg.count == 0 {
         return Err(shape(
             P,
             "notifications.Notification",
@@ -228,18 +235,4 @@ fn xsi_attr(reader: &NsReader<&[u8]>, e: &BytesStart<'_>, name: &str) -> Option<
             })
             .flatten()
     })
-}
-
-fn too_many() -> OmegaError {
-    OmegaError::new(
-        ErrorCode::PAYLOAD_TOO_LARGE,
-        format!(
-            "salesforce outbound message has more than {MAX_OUTBOUND_NOTIFICATIONS} notifications"
-        ),
-    )
-    .with_field("notifications.Notification")
-    .with_hint(
-        "Salesforce sends at most 100 notifications per message; this is not a Salesforce delivery",
-    )
-    .with_extra(serde_json::json!({ "limit": MAX_OUTBOUND_NOTIFICATIONS }))
 }

@@ -2,6 +2,7 @@
 //! signature checks, error codes and never-panic property tests.
 
 mod ack;
+mod caps;
 mod errors;
 mod fuzz;
 mod kaseya;

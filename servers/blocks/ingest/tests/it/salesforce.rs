@@ -86,6 +86,11 @@ fn at_most_100_notifications() {
     assert_eq!(ok.len(), 100);
     let err = parse(SF, &acme(), None, envelope(101).as_bytes(), &config()).unwrap_err();
     assert_eq!(err.code, ErrorCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        err.message.contains("101") && err.message.contains("100"),
+        "{}",
+        err.message
+    );
     let err = parse(SF, &acme(), None, envelope(0).as_bytes(), &config()).unwrap_err();
     assert_eq!(err.code, ErrorCode::SCHEMA_VIOLATION);
 }

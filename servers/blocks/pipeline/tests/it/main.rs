@@ -3,7 +3,10 @@
 //! redelivery behaviour, the poison-message path and scaling from zero.
 
 mod crash;
+mod delivery;
 mod e2e;
+#[cfg(unix)]
+mod files;
 mod ingest;
 mod redis;
 mod scaling;
@@ -185,6 +188,17 @@ impl Harness {
     /// Opens the pipeline in `dir` (queue in `dir/queue`, context and results in
     /// `dir/context` and `dir/results`) and serves its ingest endpoint.
     pub async fn open(dir: &Path, cfg: PipelineConfig, teams: TeamsConfig) -> Self {
+        Self::open_wrapped(dir, cfg, teams, |q| q).await
+    }
+
+    /// [`Harness::open`] with the pipeline's queue wrapped by `wrap` (to
+    /// inject failures); [`Harness::queue`] stays the unwrapped queue.
+    pub async fn open_wrapped(
+        dir: &Path,
+        cfg: PipelineConfig,
+        teams: TeamsConfig,
+        wrap: impl FnOnce(Arc<dyn Queue>) -> Arc<dyn Queue>,
+    ) -> Self {
         let cancel = CancellationToken::new();
         let ctx_dir = dir.join("context");
         std::fs::create_dir_all(&ctx_dir).unwrap();
@@ -213,7 +227,7 @@ impl Harness {
         let pipeline = Pipeline::new(PipelineDeps {
             config: cfg,
             teams,
-            queue: queue.clone(),
+            queue: wrap(queue.clone()),
             results: Arc::new(store.clone()),
             classifier: std::sync::Arc::new(std::sync::RwLock::new(classifier)),
             context: Some(Arc::new(mcp)),

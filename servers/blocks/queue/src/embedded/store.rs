@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
+use omega_store::files;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -77,9 +78,16 @@ pub(super) enum Op {
 }
 
 /// Opens (or creates) the database file under `dir`.
+///
+/// `dir` is made private first (created `0700`, a wider existing one tightened, see
+/// [`omega_store::files::ensure_private_dir`]), and `queue.redb` is created `0600` here before
+/// redb opens it: redb's `Database::create` opens with the default mode and initializes an
+/// existing empty file, so it never creates the file itself.
 pub(super) fn open_db(dir: &Path) -> Result<Database> {
-    std::fs::create_dir_all(dir).map_err(|e| storage(dir, e))?;
-    let db = Database::create(dir.join("queue.redb")).map_err(|e| storage(dir, e))?;
+    files::ensure_private_dir(dir).map_err(|e| storage(dir, e))?;
+    let path = dir.join("queue.redb");
+    drop(files::open_private_file(&path).map_err(|e| storage(dir, e))?);
+    let db = Database::create(&path).map_err(|e| storage(dir, e))?;
     let txn = db.begin_write().map_err(|e| storage(dir, e))?;
     {
         txn.open_table(MESSAGES).map_err(|e| storage(dir, e))?;

@@ -1,8 +1,9 @@
 //! The stack's own behaviour: identity hooks, hidden tools, TLS with peer
-//! certificates.
+//! certificates, limits.
 #![allow(missing_docs)]
 
 mod auth;
+mod limits;
 mod tls;
 
 use std::sync::Arc;

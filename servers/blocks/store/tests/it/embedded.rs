@@ -218,3 +218,67 @@ async fn vectors_persist_and_search_exactly() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.count(&tenant("acme"), "memory").await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn stored_bytes_are_counted_per_tenant_namespace_and_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (tenant("acme"), tenant("acme2"));
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        assert_eq!(store.namespace_bytes(&a, "session").await.unwrap(), 0);
+        store
+            .put(&a, "session", "s1", b"12345", None)
+            .await
+            .unwrap();
+        store.put(&a, "session", "s22", b"1", None).await.unwrap();
+        store.put(&a, "cache", "c", b"123", None).await.unwrap();
+        store
+            .put(&b, "session", "s1", b"xxxxxxxx", None)
+            .await
+            .unwrap();
+        // Key plus value, per namespace, per tenant.
+        assert_eq!(store.namespace_bytes(&a, "session").await.unwrap(), 7 + 4);
+        assert_eq!(store.namespace_bytes(&a, "cache").await.unwrap(), 4);
+        assert_eq!(store.namespace_bytes(&b, "session").await.unwrap(), 10);
+        assert_eq!(
+            store.entry_bytes(&a, "session", "s1").await.unwrap(),
+            Some(7)
+        );
+        assert_eq!(
+            store.entry_bytes(&a, "session", "nope").await.unwrap(),
+            None
+        );
+        // Replacing and deleting change the count.
+        store.put(&a, "session", "s1", b"1", None).await.unwrap();
+        assert_eq!(store.namespace_bytes(&a, "session").await.unwrap(), 3 + 4);
+        store.delete(&a, "session", "s22").await.unwrap();
+        assert_eq!(store.namespace_bytes(&a, "session").await.unwrap(), 3);
+        // Expired entries do not count, even before the sweep.
+        store
+            .put(&a, "cache", "t", b"123456", Some(Duration::from_millis(40)))
+            .await
+            .unwrap();
+        assert_eq!(store.namespace_bytes(&a, "cache").await.unwrap(), 4 + 7);
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(store.namespace_bytes(&a, "cache").await.unwrap(), 4);
+        assert_eq!(store.entry_bytes(&a, "cache", "t").await.unwrap(), None);
+
+        // Vectors: id + 4 bytes per dimension + payload JSON.
+        store
+            .upsert(&a, "memory", "m1", &[1.0, 0.0], &json!({"t": "x"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.vector_bytes(&a, "memory", "m1").await.unwrap(),
+            Some(2 + 8 + 9)
+        );
+        assert_eq!(store.collection_bytes(&a, "memory").await.unwrap(), 19);
+        assert_eq!(store.collection_bytes(&b, "memory").await.unwrap(), 0);
+    }
+    // The vector figures survive a reopen (the index is rebuilt from disk).
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.collection_bytes(&a, "memory").await.unwrap(), 19);
+    assert!(store.remove(&a, "memory", "m1").await.unwrap());
+    assert_eq!(store.collection_bytes(&a, "memory").await.unwrap(), 0);
+    assert_eq!(store.namespace_bytes(&a, "session").await.unwrap(), 3);
+}

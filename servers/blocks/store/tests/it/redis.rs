@@ -94,3 +94,29 @@ async fn lost_mid_run_reports_errors_and_recovers() {
         Some(&b"again"[..])
     );
 }
+
+#[tokio::test]
+async fn stored_bytes_are_counted_per_tenant_and_namespace_on_real_redis() {
+    let kv = RedisKv::connect(RedisKvConfig::new(SHARED)).await.unwrap();
+    let run = format!("redis-bytes-{}", std::process::id());
+    let (a, b) = (tenant(&format!("{run}-a")), tenant(&format!("{run}-b")));
+    kv.put(&a, "session", "s1", b"12345", None).await.unwrap();
+    kv.put(&a, "session", "s22", b"1", None).await.unwrap();
+    kv.put(&a, "cache", "c", b"123", Some(Duration::from_millis(80)))
+        .await
+        .unwrap();
+    kv.put(&b, "session", "s1", b"xxxxxxxx", None)
+        .await
+        .unwrap();
+    assert_eq!(kv.namespace_bytes(&a, "session").await.unwrap(), 7 + 4);
+    assert_eq!(kv.namespace_bytes(&a, "cache").await.unwrap(), 4);
+    assert_eq!(kv.namespace_bytes(&b, "session").await.unwrap(), 10);
+    assert_eq!(kv.entry_bytes(&a, "session", "s1").await.unwrap(), Some(7));
+    assert_eq!(kv.entry_bytes(&a, "session", "none").await.unwrap(), None);
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(kv.namespace_bytes(&a, "cache").await.unwrap(), 0);
+    assert_eq!(kv.entry_bytes(&a, "cache", "c").await.unwrap(), None);
+    kv.purge(&a).await.unwrap();
+    kv.purge(&b).await.unwrap();
+    assert_eq!(kv.namespace_bytes(&a, "session").await.unwrap(), 0);
+}

@@ -1,0 +1,4 @@
+//! The context server against a running server over real TCP.
+#![allow(missing_docs)]
+
+mod quota;
