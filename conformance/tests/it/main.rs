@@ -6,7 +6,7 @@ mod suite;
 
 /// Every MCP endpoint `omega up` serves: the roles' `/mcp` URLs, and the
 /// dashboard's MCP tools at `/mcp` beside `/dashboard` (ingest has none).
-pub fn mcp_endpoints(omega: &omega::up::Running) -> Vec<(String, String)> {
+pub fn mcp_endpoints(omega: &omega::up::Process) -> Vec<(String, String)> {
     omega
         .endpoints
         .iter()

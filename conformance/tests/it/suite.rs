@@ -7,7 +7,7 @@ use omega_conformance::{Options, Profile, Report, Status};
 
 use crate::fake::{self, Flaws};
 
-async fn omega_up() -> (omega::up::Running, tempfile::TempDir) {
+async fn omega_up() -> (omega::up::Process, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let running = omega::up::start(
         &omega_config::OmegaConfig::default(),

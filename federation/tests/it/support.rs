@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::response::Response;
 use futures::future::BoxFuture;
 use omega::role::RoleId as Role;
-use omega::up::{Running, start};
+use omega::up::{Process, start};
 use omega_client::{AgentRegistryClient, Connection, McpClient, McpRegistryClient, McpVersion};
 use omega_config::OmegaConfig;
 use omega_federation::layers::BreakerConfig;
@@ -232,7 +232,7 @@ impl TitanRouter for FakeTitans {
 }
 
 pub struct World {
-    pub running: Running,
+    pub running: Process,
     _dir: tempfile::TempDir,
     /// `http://127.0.0.1:port` of the federation.
     pub base: String,
@@ -240,7 +240,7 @@ pub struct World {
     cancel: CancellationToken,
 }
 
-pub fn test_config(running: &Running) -> FederationConfig {
+pub fn test_config(running: &Process) -> FederationConfig {
     FederationConfig {
         agent_registry_url: running.url(Role::AgentRegistry).to_owned(),
         mcp_registry_url: running.url(Role::McpRegistry).to_owned(),

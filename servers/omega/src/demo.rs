@@ -8,7 +8,7 @@ use omega_config::OmegaConfig;
 use omega_protocol::TenantId;
 
 use crate::role::RoleId;
-use crate::up::Running;
+use crate::up::Process;
 
 /// Demo settings: the demo tenant's webhook secrets, and teams that wake
 /// within half a second instead of KEDA's 30 s poll.
@@ -27,7 +27,7 @@ pub fn prepare(config: &mut OmegaConfig) {
 }
 
 /// Posts the samples to the ingest role and prints their triage.
-pub async fn run(running: &Running, _config: &OmegaConfig) -> anyhow::Result<()> {
+pub async fn run(running: &Process, _config: &OmegaConfig) -> anyhow::Result<()> {
     let ingest = running
         .peers
         .get(RoleId::Ingest)

@@ -26,8 +26,8 @@ pub enum Ports {
     Single(u16),
 }
 
-/// Roles running in this process.
-pub struct Running {
+/// The roles running in this process (what [`start`] returns).
+pub struct Process {
     /// Role name → endpoint URL (`…/mcp` for MCP roles), plus
     /// `<role>/agent-card` → A2A card URL for the roles that are agents.
     pub endpoints: BTreeMap<String, String>,
@@ -47,15 +47,15 @@ pub struct Running {
     maintenance: JoinHandle<()>,
 }
 
-impl std::fmt::Debug for Running {
+impl std::fmt::Debug for Process {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Running")
+        f.debug_struct("Process")
             .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
 }
 
-impl Running {
+impl Process {
     /// Deregisters the agents, stops the workers (each finishes its batch),
     /// then the servers (open connections drain).
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -151,7 +151,7 @@ pub async fn start(
     ports: Ports,
     roles: &[RoleId],
     scaling: Scaling,
-) -> anyhow::Result<Running> {
+) -> anyhow::Result<Process> {
     let backends = std::sync::Arc::new(Backends::open(config, data_dir).await?);
     let names: Vec<String> = roles.iter().map(|r| r.name()).collect();
     let security = std::sync::Arc::new(Security::from_config(config, data_dir, &names)?);
@@ -176,7 +176,7 @@ pub async fn start(
         peers.insert(role, format!("{}://{address}", security.scheme()));
         bound.push((role, b));
     }
-    let mut running = Running {
+    let mut running = Process {
         endpoints: BTreeMap::new(),
         peers: peers.clone(),
         cancel: cancel.clone(),

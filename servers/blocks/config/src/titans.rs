@@ -39,17 +39,17 @@ pub struct TitanConfig {
     /// configured: `local`, or a provider with its own section.
     #[serde(default = "default_titan")]
     pub default_titan: String,
-    /// OpenAI Chat Completions (`gpt`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// OpenAI Chat Completions (`gpt`; `[titans.openai]` is accepted too).
+    #[serde(default, alias = "openai", skip_serializing_if = "Option::is_none")]
     pub gpt: Option<HttpTitanConfig>,
-    /// Anthropic Messages (`claude`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Anthropic Messages (`claude`; `[titans.anthropic]` is accepted too).
+    #[serde(default, alias = "anthropic", skip_serializing_if = "Option::is_none")]
     pub claude: Option<HttpTitanConfig>,
     /// Google Gemini (`gemini`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gemini: Option<HttpTitanConfig>,
-    /// xAI, OpenAI-compatible (`grok`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// xAI, OpenAI-compatible (`grok`; `[titans.xai]` is accepted too).
+    #[serde(default, alias = "xai", skip_serializing_if = "Option::is_none")]
     pub grok: Option<HttpTitanConfig>,
     /// Augment through the Auggie CLI in ACP mode (`augment`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<TitanConfig>(r#"{"openai":{}}"#).is_err());
+        assert!(serde_json::from_str::<TitanConfig>(r#"{"chatgpt":{}}"#).is_err());
         assert!(serde_json::from_str::<TitanConfig>(r#"{"gpt":{"apiKey":"sk"}}"#).is_err());
     }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::time::Duration;
 
 use omega::role::{RoleId, Scaling, TeamId, TitanId};
-use omega::up::{Ports, Running, start};
+use omega::up::{Ports, Process, start};
 use omega_client::{AgentRegistryClient, McpClient, OrchestratorClient};
 use omega_config::OmegaConfig;
 use omega_protocol::{DeciderKind, TenantId};
@@ -18,7 +18,7 @@ use crate::harness::get_json;
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-async fn up(config: &OmegaConfig, dir: &std::path::Path, roles: &[RoleId]) -> Running {
+async fn up(config: &OmegaConfig, dir: &std::path::Path, roles: &[RoleId]) -> Process {
     tokio::time::timeout(
         Duration::from_secs(60),
         start(

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use omega::role::RoleId as Role;
 use omega::role::Scaling;
-use omega::up::{Ports, Running, start};
+use omega::up::{Ports, Process, start};
 use omega_client::{McpClient, McpVersion};
 use omega_config::OmegaConfig;
 
 pub struct Harness {
-    pub running: Running,
+    pub running: Process,
     pub dir: tempfile::TempDir,
 }
 

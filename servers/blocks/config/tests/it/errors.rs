@@ -7,7 +7,7 @@ use crate::parse_error;
 /// `(toml, the path the error must name)`: an unknown key in every section.
 const UNKNOWN_KEYS: &[(&str, &str)] = &[
     ("[titans.gpt]\nmodle = \"gpt-4o\"", "titans.gpt.modle"),
-    ("[titans]\nopenai = {}", "titans.openai"),
+    ("[titans]\nchatgpt = {}", "titans.chatgpt"),
     ("[titans.augment]\ncmd = \"auggie\"", "titans.augment.cmd"),
     ("[titans.local]\nname = \"x\"", "titans.local.name"),
     (

@@ -159,3 +159,16 @@ fn pipeline_context_url_moved_to_peers_context() {
     assert!(err.contains("pipeline.contextUrl: unknown field"), "{err}");
     assert!(err.contains("moved to `peers.context`"), "{err}");
 }
+
+#[test]
+fn provider_names_are_accepted_for_the_titan_sections() {
+    let config = omega_config::OmegaConfig::from_toml(
+        "[titans.openai]\nmodel = \"gpt-4o-mini\"\n[titans.anthropic]\n[titans.xai]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.titans.gpt.as_ref().and_then(|g| g.model.as_deref()),
+        Some("gpt-4o-mini")
+    );
+    assert!(config.titans.claude.is_some() && config.titans.grok.is_some());
+}
