@@ -11,6 +11,7 @@ mod federation;
 mod harness;
 mod limits;
 mod mcp_registry;
+mod owners;
 mod process;
 mod python;
 mod redis;

@@ -7,9 +7,16 @@
 //! returns live instances. Each card is also served over HTTP at the A2A
 //! well-known path, `/agents/{agentId}/.well-known/agent-card.json`, and the
 //! registry's own card at `/.well-known/agent-card.json`.
+//!
+//! Every agent is owned by the identity that registered it (the caller of
+//! `agent_register`): only that identity, or an operator, may heartbeat or
+//! deregister it; anyone else gets `forbidden` and nothing changes.
 
 mod app;
+mod owner;
 mod state;
+#[cfg(test)]
+mod tests;
 mod tools;
 mod types;
 

@@ -19,6 +19,11 @@ pub(crate) struct StoredAgent {
     pub card: AgentCard,
     pub registered_at_ms: i64,
     pub last_heartbeat_ms: i64,
+    /// The identity (`Caller::id`) that registered the agent; `None` for
+    /// agents stored before the registry recorded owners. Internal: never
+    /// returned by a tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// The agent registry's state: its document store and the liveness expiry.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use omega_protocol::{AgentCard, ErrorCode, OmegaError};
 use omega_stack::{TenantPolicy, ToolSet};
 
+use crate::owner;
 use crate::state::{RegistryState, StoredAgent};
 use crate::types::*;
 
@@ -74,7 +75,7 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
             "agent_register",
             "Register an agent instance from its A2A Agent Card (with OMEGA fields). Returns its agentId.",
             false,
-            |s, _call, input: Register| async move {
+            |s, call, input: Register| async move {
                 check_card(&input.card)?;
                 let now = s.now_ms();
                 let agent_id = new_agent_id(&input.card);
@@ -84,6 +85,7 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
                         card: input.card,
                         registered_at_ms: now,
                         last_heartbeat_ms: now,
+                        owner: Some(call.caller.id.clone()),
                     },
                 )
                 .await?;
@@ -97,10 +99,12 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
         )
         .tool(
             "agent_heartbeat",
-            "Report that an agent instance is alive. Fails with not_found for an unknown agentId.",
+            "Report that an agent instance is alive. Fails with not_found for an unknown agentId, \
+             and with forbidden unless the caller registered it (or is an operator).",
             false,
-            |s, _call, input: AgentRef| async move {
+            |s, call, input: AgentRef| async move {
                 let mut stored = s.get(&input.agent_id).await?.ok_or_else(|| unknown(&input.agent_id))?;
+                owner::check(&input.agent_id, stored.owner.as_deref(), &call.caller)?;
                 stored.last_heartbeat_ms = s.now_ms();
                 s.put(&input.agent_id, &stored).await?;
                 Ok(Heartbeat {
@@ -111,9 +115,14 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
         )
         .tool(
             "agent_deregister",
-            "Remove an agent instance. Returns whether it existed.",
+            "Remove an agent instance. Returns whether it existed. Fails with forbidden unless the \
+             caller registered it (or is an operator).",
             false,
-            |s, _call, input: AgentRef| async move {
+            |s, call, input: AgentRef| async move {
+                let Some(stored) = s.get(&input.agent_id).await? else {
+                    return Ok(Deregistered { deleted: false });
+                };
+                owner::check(&input.agent_id, stored.owner.as_deref(), &call.caller)?;
                 let deleted = s.delete(&input.agent_id).await?;
                 Ok(Deregistered { deleted })
             },

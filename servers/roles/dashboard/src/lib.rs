@@ -195,20 +195,35 @@ impl Dashboard {
         api::routes(self.clone())
     }
 
-    /// The operations view's data for an employee of `tenants`.
+    /// The operations view's data for an employee of `tenants`. Queue
+    /// depths, workers, cost and board throughput are deployment-wide (the
+    /// queues are shared by every tenant), so only an employee of every
+    /// configured tenant sees them; others get their own tenants' accuracy.
     pub async fn ops_snapshot(&self, tenants: &[TenantId]) -> Result<OpsSnapshot, DashboardError> {
         let now = chrono::Utc::now();
+        let deployment_wide = self.0.config.tenants.iter().all(|t| tenants.contains(t));
+        let items = self.0.board.list(tenants, &ListFilter::default()).await?;
+        let per_hour = self.0.config.cost_per_worker_hour;
+        if !deployment_wide {
+            return Ok(OpsSnapshot {
+                now_ms: now.timestamp_millis(),
+                queues: Vec::new(),
+                workers: Default::default(),
+                throughput: Default::default(),
+                accuracy: ops::accuracy(&items),
+                cost: Vec::new(),
+                cost_per_worker_hour: per_hour,
+            });
+        }
         let mut workers = self.0.teams.all_series();
         for src in &self.0.capacity {
             workers.extend(src.series());
         }
-        let items = self.0.board.list(tenants, &ListFilter::default()).await?;
         let metrics = self.0.board.metrics();
         let throughput = ["received", "reviewed", "resolved"]
             .into_iter()
             .map(|k| (k.to_owned(), metrics.series(k)))
             .collect();
-        let per_hour = self.0.config.cost_per_worker_hour;
         Ok(OpsSnapshot {
             now_ms: now.timestamp_millis(),
             queues: ops::depths(&self.0.queue, &self.0.config.queues).await,

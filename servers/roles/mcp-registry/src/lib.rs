@@ -13,10 +13,19 @@
 //! A version is published once; publishing the same name and version again
 //! is refused (`already_exists`). The latest version is the highest semantic
 //! version, or the most recently published when versions are not semver.
+//!
+//! A server name is owned by the identity that first published it (the
+//! caller of `mcp_server_publish`): only that identity, or an operator, may
+//! publish further versions or change a version's status; anyone else gets
+//! `forbidden` and nothing changes. The owner is kept internal: no tool and
+//! no REST response returns it.
 
 mod app;
+mod owner;
 mod rest;
 mod state;
+#[cfg(test)]
+mod tests;
 mod tools;
 mod types;
 mod version;

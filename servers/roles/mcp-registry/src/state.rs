@@ -8,9 +8,11 @@ use omega_protocol::{
     ErrorCode, McpServerRecord, McpServerStatus, OfficialMeta, OmegaError, ResponseMeta,
     ServerList, ServerResponse,
 };
+use omega_stack::Caller;
 use omega_store::{DocStore, Scope};
 use tokio::sync::Mutex;
 
+use crate::owner;
 use crate::types::ListServers;
 use crate::version;
 
@@ -34,9 +36,38 @@ fn doc_id(name: &str, version: &str) -> String {
     format!("{name}@{version}")
 }
 
+/// The key of the stored document that holds the owner; internal, never
+/// part of a response.
+const OWNER_KEY: &str = "omegaOwner";
+
+/// A stored server version and its owner (`None`: stored before the
+/// registry recorded owners).
+#[derive(Debug)]
+pub(crate) struct Stored {
+    pub entry: ServerResponse,
+    pub owner: Option<String>,
+}
+
+fn decode_stored(mut body: serde_json::Value) -> Result<Stored, OmegaError> {
+    let owner = body
+        .as_object_mut()
+        .and_then(|o| o.remove(OWNER_KEY))
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let entry = serde_json::from_value(body)
+        .map_err(|e| OmegaError::internal(format!("stored record is unreadable: {e}")))?;
+    Ok(Stored { entry, owner })
+}
+
 fn decode(body: serde_json::Value) -> Result<ServerResponse, OmegaError> {
-    serde_json::from_value(body)
-        .map_err(|e| OmegaError::internal(format!("stored record is unreadable: {e}")))
+    decode_stored(body).map(|s| s.entry)
+}
+
+/// The owner of a server name: the owner of its first published version.
+fn name_owner(versions: &[Stored]) -> Option<&str> {
+    versions
+        .iter()
+        .min_by_key(|s| official(&s.entry).published_at)
+        .and_then(|s| s.owner.as_deref())
 }
 
 fn official(entry: &ServerResponse) -> &OfficialMeta {
@@ -76,8 +107,16 @@ impl RegistryState {
         }
     }
 
-    async fn store(&self, entry: &ServerResponse) -> Result<(), OmegaError> {
-        let body = serde_json::to_value(entry).map_err(|e| OmegaError::internal(e.to_string()))?;
+    pub(crate) async fn store(
+        &self,
+        entry: &ServerResponse,
+        owner: Option<&str>,
+    ) -> Result<(), OmegaError> {
+        let mut body =
+            serde_json::to_value(entry).map_err(|e| OmegaError::internal(e.to_string()))?;
+        if let (Some(owner), Some(obj)) = (owner, body.as_object_mut()) {
+            obj.insert(OWNER_KEY.to_owned(), owner.into());
+        }
         let id = doc_id(&entry.server.name, &entry.server.version);
         self.docs
             .put_doc(
@@ -93,18 +132,53 @@ impl RegistryState {
 
     /// Every version of `name`.
     pub(crate) async fn versions(&self, name: &str) -> Result<Vec<ServerResponse>, OmegaError> {
+        Ok(self
+            .stored_versions(name)
+            .await?
+            .into_iter()
+            .map(|s| s.entry)
+            .collect())
+    }
+
+    /// Every version of `name`, with owners.
+    pub(crate) async fn stored_versions(&self, name: &str) -> Result<Vec<Stored>, OmegaError> {
         self.docs
             .find_docs(&Scope::Global, SERVERS, "name", name)
             .await?
             .into_iter()
-            .map(|d| decode(d.body))
+            .map(|d| decode_stored(d.body))
             .collect()
     }
 
-    /// Publishes a new server version.
+    /// One stored version (or `latest`), with its owner.
+    pub(crate) async fn stored(&self, name: &str, version: &str) -> Result<Stored, OmegaError> {
+        let found = if version == "latest" {
+            self.stored_versions(name)
+                .await?
+                .into_iter()
+                .find(|s| official(&s.entry).is_latest)
+        } else {
+            self.docs
+                .get_doc(&Scope::Global, SERVERS, &doc_id(name, version))
+                .await?
+                .map(decode_stored)
+                .transpose()?
+        };
+        found.ok_or_else(|| {
+            OmegaError::not_found(format!(
+                "no server `{name}` version `{version}` in this registry"
+            ))
+            .with_field("name")
+        })
+    }
+
+    /// Publishes a new server version as `caller`: the first version of a
+    /// name makes the caller its owner; later versions need the owner (or an
+    /// operator) and keep the name's owner.
     pub(crate) async fn publish(
         &self,
         mut record: McpServerRecord,
+        caller: &Caller,
     ) -> Result<ServerResponse, OmegaError> {
         record.validate().map_err(|mut e| {
             e.data.field = Some(
@@ -115,8 +189,24 @@ impl RegistryState {
             e
         })?;
         let _guard = self.write_lock.lock().await;
-        let mut existing = self.versions(&record.name).await?;
-        if existing.iter().any(|e| e.server.version == record.version) {
+        let mut existing = self.stored_versions(&record.name).await?;
+        let owner = if existing.is_empty() {
+            Some(caller.id.clone())
+        } else {
+            let owner = name_owner(&existing).map(str::to_owned);
+            owner::check(
+                &record.name,
+                owner.as_deref(),
+                caller,
+                "publish versions of",
+                "server.name",
+            )?;
+            owner
+        };
+        if existing
+            .iter()
+            .any(|e| e.entry.server.version == record.version)
+        {
             return Err(OmegaError::new(
                 ErrorCode::ALREADY_EXISTS,
                 format!(
@@ -143,14 +233,16 @@ impl RegistryState {
                 other: Default::default(),
             },
         };
-        let current_latest = existing.iter_mut().find(|e| official(e).is_latest);
-        let becomes_latest = current_latest.as_ref().is_none_or(|cur| newer(&entry, cur));
+        let current_latest = existing.iter_mut().find(|e| official(&e.entry).is_latest);
+        let becomes_latest = current_latest
+            .as_ref()
+            .is_none_or(|cur| newer(&entry, &cur.entry));
         if becomes_latest {
             if let Some(cur) = current_latest {
-                let meta = cur.meta.official.as_mut().expect("official metadata");
+                let meta = cur.entry.meta.official.as_mut().expect("official metadata");
                 meta.is_latest = false;
                 meta.updated_at = now;
-                self.store(cur).await?;
+                self.store(&cur.entry, cur.owner.as_deref()).await?;
             }
             entry
                 .meta
@@ -159,7 +251,7 @@ impl RegistryState {
                 .expect("official metadata")
                 .is_latest = true;
         }
-        self.store(&entry).await?;
+        self.store(&entry, owner.as_deref()).await?;
         tracing::info!(name = %entry.server.name, version = %entry.server.version, "server published");
         Ok(entry)
     }
@@ -192,19 +284,28 @@ impl RegistryState {
         })
     }
 
-    /// Changes a version's status.
+    /// Changes a version's status as `caller`, who must own the record (or
+    /// be an operator).
     pub(crate) async fn set_status(
         &self,
         name: &str,
         version: &str,
         status: McpServerStatus,
+        caller: &Caller,
     ) -> Result<ServerResponse, OmegaError> {
         let _guard = self.write_lock.lock().await;
-        let mut entry = self.get(name, Some(version)).await?;
+        let Stored { mut entry, owner } = self.stored(name, version).await?;
+        owner::check(
+            name,
+            owner.as_deref(),
+            caller,
+            "change the status of",
+            "name",
+        )?;
         let meta = entry.meta.official.as_mut().expect("official metadata");
         meta.status = status;
         meta.updated_at = (self.now)();
-        self.store(&entry).await?;
+        self.store(&entry, owner.as_deref()).await?;
         Ok(entry)
     }
 

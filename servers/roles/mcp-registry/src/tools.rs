@@ -17,11 +17,12 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
     ToolSet::new(state, policy)
         .tool(
             "mcp_server_publish",
-            "Publish a new version of an MCP server (an official-registry server.json record).",
+            "Publish a new version of an MCP server (an official-registry server.json record). \
+             Only the identity that first published the name (or an operator) may publish more versions.",
             false,
-            |s, _call, input: Publish| async move {
+            |s, call, input: Publish| async move {
                 Ok(ServerResult {
-                    entry: s.publish(input.server).await?,
+                    entry: s.publish(input.server, &call.caller).await?,
                 })
             },
         )
@@ -57,12 +58,13 @@ pub fn tool_set(state: Arc<RegistryState>, policy: TenantPolicy) -> ToolSet<Regi
         )
         .tool(
             "mcp_server_set_status",
-            "Set a server version's status: active, deprecated or deleted.",
+            "Set a server version's status: active, deprecated or deleted. Only the identity that \
+             published the name (or an operator) may.",
             false,
-            |s, _call, input: SetStatus| async move {
+            |s, call, input: SetStatus| async move {
                 Ok(ServerResult {
                     entry: s
-                        .set_status(&input.name, &input.version, input.status)
+                        .set_status(&input.name, &input.version, input.status, &call.caller)
                         .await?,
                 })
             },

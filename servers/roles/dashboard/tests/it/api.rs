@@ -144,8 +144,15 @@ async fn review_flow_updates_the_store_and_records_activity() {
     assert_eq!(v["total"], 1);
     assert_eq!(v["byStatus"]["resolved"], 1);
     assert_eq!(v["agreement"]["categoryRate"], 0.0);
-    // Operations view.
+    // Operations view: an employee of one tenant sees that tenant's
+    // accuracy, never the deployment's shared queues.
     let (s, v) = h.req("GET", "/dashboard/api/ops", Some(&alice), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["queues"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["accuracy"][0]["decided"], 1);
+    // An employee of every tenant (an operator) sees the whole deployment.
+    let ops = h.token("ops", &["acme", "globex"]);
+    let (s, v) = h.req("GET", "/dashboard/api/ops", Some(&ops), None).await;
     assert_eq!(s, 200, "{v}");
     let q = v["queues"].as_array().unwrap();
     let act = q.iter().find(|q| q["name"] == "employee-activity").unwrap();
