@@ -93,8 +93,13 @@ async fn heartbeat_loop(
         match registry.heartbeat(&id).await {
             Ok(()) => {}
             // The registry forgot us (expired and cleaned, or restarted
-            // without its data): register again under a new id.
-            Err(e) if e.code() == Some(ErrorCode::NOT_FOUND) => {
+            // without its data), or holds the id under another owner (a
+            // record from before owners were kept): register again under a
+            // new id.
+            Err(e)
+                if e.code() == Some(ErrorCode::NOT_FOUND)
+                    || e.code() == Some(ErrorCode::FORBIDDEN) =>
+            {
                 match registry.register(&card).await {
                     Ok((new_id, _)) => {
                         tracing::info!(old = %id, new = %new_id, "re-registered with the agent registry");
