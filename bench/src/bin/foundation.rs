@@ -85,11 +85,16 @@ async fn main() -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("omega-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
 
-    // omega up: start to ready, idle RSS.
+    // omega up: start to ready, idle RSS. Plain HTTP (`[server.tls] mode =
+    // "off"`), as the loads below: this bench compares against bare rmcp.
+    let config = dir.join("omega.toml");
+    std::fs::write(&config, "[server.tls]\nmode = \"off\"\n")?;
     let started = Instant::now();
     let omega = Proc(
         Command::new(sibling("omega")?)
             .args([
+                "--config",
+                config.to_str().context("utf-8 path")?,
                 "--data-dir",
                 dir.to_str().context("utf-8 path")?,
                 "up",
@@ -122,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss = rss_kib(omega.0.id())?;
     println!(
-        "omega up: start to ready {:.1} ms, idle RSS {:.1} MB",
+        "omega up (TLS off): start to ready {:.1} ms, idle RSS {:.1} MB",
         to_ready.as_secs_f64() * 1e3,
         idle_rss as f64 / 1024.0
     );
