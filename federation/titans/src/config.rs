@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        assert!(serde_json::from_str::<TitanConfig>(r#"{"openai":{}}"#).is_err());
+        assert!(serde_json::from_str::<TitanConfig>(r#"{"chatgpt":{}}"#).is_err());
         assert!(serde_json::from_str::<TitanConfig>(r#"{"gpt":{"apiKey":"sk"}}"#).is_err());
     }
 
