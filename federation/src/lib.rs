@@ -54,9 +54,61 @@ pub fn app(
     cancel: CancellationToken,
 ) -> RoleApp {
     let gateway = Gateway::new(state.clone(), options.authorizer.clone());
+    let hosts = Arc::new(options.allowed_hosts.clone());
+    let rpc = rpc::routes(state, options.authorizer.clone()).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let hosts = hosts.clone();
+            async move { host_check(&hosts, req, next).await }
+        },
+    ));
     RoleApp::new(ROLE)
         .with_mcp_handler(gateway, options, cancel)
-        .with_routes(rpc::routes(state, options.authorizer.clone()))
+        .with_routes(rpc)
+}
+
+/// The host part of a `Host` header value (`[::1]:7703` → `::1`).
+fn host_of(value: &str) -> &str {
+    if let Some(rest) = value.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    value.rsplit_once(':').map_or(value, |(h, _)| h)
+}
+
+/// The same DNS-rebinding protection the MCP endpoint has: a request whose
+/// `Host` is not an allowed host (`server.allowedHosts`; empty allows all)
+/// is refused with 403 and a JSON-RPC error.
+async fn host_check(
+    allowed: &[String],
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if allowed.is_empty() {
+        return next.run(req).await;
+    }
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_of);
+    if host.is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
+        return next.run(req).await;
+    }
+    let err = omega_protocol::OmegaError::new(
+        omega_protocol::ErrorCode::FORBIDDEN,
+        format!(
+            "Host {:?} is not an allowed host of this server",
+            host.unwrap_or("")
+        ),
+    )
+    .with_hint("call the server by one of its configured names (server.allowedHosts)");
+    (
+        http::StatusCode::FORBIDDEN,
+        axum::Json(serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {
+            "code": err.code.0, "message": err.message, "data": err.data,
+        }})),
+    )
+        .into_response()
 }
 
 /// Keeps the gateway catalog fresh (timer, plus soon after an upstream

@@ -494,3 +494,48 @@ async fn route_refuses_arguments_naming_another_tenant() {
     assert_eq!(allowed["result"]["value"]["acme"], "only", "{allowed}");
     running.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn rpc_refuses_a_foreign_host_header() {
+    use http_body_util::BodyExt;
+    let dir = tempfile::tempdir().unwrap();
+    let running = up(
+        &OmegaConfig::default(),
+        dir.path(),
+        &[
+            RoleId::Context,
+            RoleId::AgentRegistry,
+            RoleId::McpRegistry,
+            RoleId::Titan(TitanId::Local),
+            RoleId::Orchestrator,
+            RoleId::Federation,
+        ],
+    )
+    .await;
+    let url = format!("{}/rpc", running.base(RoleId::Federation));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "federation.reachable", "params": {"tenant": "acme"}});
+    let send = |host: &'static str| {
+        let req = http::Request::post(&url)
+            .header("content-type", "application/json")
+            .header("host", host)
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.to_string(),
+            )))
+            .unwrap();
+        client.request(req)
+    };
+    let refused = send("attacker.example").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let text = refused.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&text).unwrap();
+    assert_eq!(
+        v["error"]["code"],
+        omega_protocol::ErrorCode::FORBIDDEN.0,
+        "{v}"
+    );
+    let allowed = send("localhost").await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    running.stop().await.unwrap();
+}
