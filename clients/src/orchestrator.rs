@@ -9,12 +9,8 @@ use omega_protocol::{
 };
 use serde_json::Value;
 
+use crate::registry::decode;
 use crate::{ClientError, McpClient};
-
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClientError> {
-    serde_json::from_value(value)
-        .map_err(|e| ClientError::Protocol(format!("unexpected result shape: {e}")))
-}
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Value, ClientError> {
     serde_json::to_value(value).map_err(|e| ClientError::Protocol(format!("cannot encode: {e}")))

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::{ClientError, McpClient};
 
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClientError> {
+/// A tool's structured result as `T`.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, ClientError> {
     serde_json::from_value(value)
         .map_err(|e| ClientError::Protocol(format!("unexpected result shape: {e}")))
 }

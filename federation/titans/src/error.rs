@@ -97,6 +97,48 @@ fn retry_hint(after: Option<Duration>) -> String {
 }
 
 impl TitanError {
+    /// The inverse of [`TitanError::to_omega`]: the failure of `titan` as
+    /// another process (a Titan role) reported it on the wire.
+    pub fn from_omega(titan: &str, err: &OmegaError) -> TitanError {
+        let titan = titan.to_owned();
+        let extra = |key: &str| err.data.extra.as_ref().and_then(|x| x.get(key));
+        let millis = |key: &str| {
+            extra(key)
+                .and_then(|v| v.as_u64())
+                .map(Duration::from_millis)
+        };
+        let detail = err.message.clone();
+        if err.code == ErrorCode::RATE_LIMITED {
+            return TitanError::RateLimited {
+                titan,
+                retry_after: millis("retryAfterMs"),
+            };
+        }
+        if err.code == ErrorCode::OVERLOADED {
+            return TitanError::Overloaded { titan };
+        }
+        if err.code == ErrorCode::DEADLINE_EXCEEDED {
+            return TitanError::Timeout {
+                titan,
+                after: millis("timeoutMs").unwrap_or_default(),
+            };
+        }
+        match extra("kind").and_then(|k| k.as_str()).unwrap_or_default() {
+            "auth" => TitanError::Auth { titan, detail },
+            "bad_request" => TitanError::BadRequest { titan, detail },
+            "quota_exhausted" => TitanError::QuotaExhausted { titan, detail },
+            "malformed" => TitanError::Malformed { titan, detail },
+            "server" => TitanError::Server {
+                titan,
+                status: extra("status")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|v| u16::try_from(v).ok())
+                    .unwrap_or(502),
+            },
+            _ => TitanError::Transport { titan, detail },
+        }
+    }
+
     /// True when the same call may succeed if retried later (rate limit,
     /// overload, 5xx, timeout, transport failure).
     pub fn is_retryable(&self) -> bool {

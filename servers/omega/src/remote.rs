@@ -4,7 +4,6 @@
 //! the federation.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use omega_client::{ClientError, McpClient, OrchestratorClient, TitanClient};
@@ -59,54 +58,7 @@ impl RemoteTitan {
 fn titan_error(titan: &str, e: ClientError) -> TitanError {
     let titan = titan.to_owned();
     match e {
-        ClientError::Server(err) => {
-            let kind = err
-                .data
-                .extra
-                .as_ref()
-                .and_then(|x| x.get("kind"))
-                .and_then(|k| k.as_str())
-                .unwrap_or_default()
-                .to_owned();
-            let detail = err.message.clone();
-            if err.code == ErrorCode::RATE_LIMITED {
-                let retry_after = err
-                    .data
-                    .extra
-                    .as_ref()
-                    .and_then(|x| x.get("retryAfterMs"))
-                    .and_then(|v| v.as_u64())
-                    .map(Duration::from_millis);
-                return TitanError::RateLimited { titan, retry_after };
-            }
-            if err.code == ErrorCode::OVERLOADED {
-                return TitanError::Overloaded { titan };
-            }
-            if err.code == ErrorCode::DEADLINE_EXCEEDED {
-                return TitanError::Timeout {
-                    titan,
-                    after: Duration::from_millis(0),
-                };
-            }
-            match kind.as_str() {
-                "auth" => TitanError::Auth { titan, detail },
-                "bad_request" => TitanError::BadRequest { titan, detail },
-                "quota_exhausted" => TitanError::QuotaExhausted { titan, detail },
-                "malformed" => TitanError::Malformed { titan, detail },
-                "server" => TitanError::Server {
-                    titan,
-                    status: err
-                        .data
-                        .extra
-                        .as_ref()
-                        .and_then(|x| x.get("status"))
-                        .and_then(|v| v.as_u64())
-                        .and_then(|v| u16::try_from(v).ok())
-                        .unwrap_or(502),
-                },
-                _ => TitanError::Transport { titan, detail },
-            }
-        }
+        ClientError::Server(err) => TitanError::from_omega(&titan, &err),
         ClientError::Timeout(after) => TitanError::Timeout { titan, after },
         other => TitanError::Transport {
             titan,

@@ -275,19 +275,7 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         F: Fn(Arc<S>, TenantId, I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, OmegaError>> + Send + 'static,
     {
-        let tool = Self::describe::<I, O>(name, description, true, read_only);
-        let f = Arc::new(f);
-        let handler: Handler<S> = Arc::new(move |state, call, args| {
-            let f = f.clone();
-            Box::pin(async move {
-                let tenant = call.tenant.clone().ok_or_else(|| {
-                    OmegaError::internal("scoped tool called without a resolved tenant")
-                })?;
-                let input = parse_args::<I>(args)?;
-                encode(f(state, tenant, input).await?)
-            })
-        });
-        self.push(tool, Tenancy::Scoped, handler)
+        self.tenant_scoped(name, description, read_only, Tenancy::Scoped, f)
     }
 
     /// Adds a tenant-scoped tool whose input type carries the `tenant`
@@ -308,19 +296,38 @@ impl<S: Send + Sync + 'static> ToolSet<S> {
         F: Fn(Arc<S>, TenantId, I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, OmegaError>> + Send + 'static,
     {
+        self.tenant_scoped(name, description, read_only, Tenancy::Carried, f)
+    }
+
+    /// A tenant-scoped tool (`Scoped` or `Carried`): the stack resolves the
+    /// tenant before the handler runs, and hands it over with the input.
+    fn tenant_scoped<I, O, F, Fut>(
+        self,
+        name: &'static str,
+        description: &'static str,
+        read_only: bool,
+        tenancy: Tenancy,
+        f: F,
+    ) -> Self
+    where
+        I: DeserializeOwned + JsonSchema + Send + 'static,
+        O: Serialize + JsonSchema + 'static,
+        F: Fn(Arc<S>, TenantId, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, OmegaError>> + Send + 'static,
+    {
         let tool = Self::describe::<I, O>(name, description, true, read_only);
         let f = Arc::new(f);
         let handler: Handler<S> = Arc::new(move |state, call, args| {
             let f = f.clone();
             Box::pin(async move {
                 let tenant = call.tenant.clone().ok_or_else(|| {
-                    OmegaError::internal("tenant tool called without a resolved tenant")
+                    OmegaError::internal("tenant-scoped tool called without a resolved tenant")
                 })?;
                 let input = parse_args::<I>(args)?;
                 encode(f(state, tenant, input).await?)
             })
         });
-        self.push(tool, Tenancy::Carried, handler)
+        self.push(tool, tenancy, handler)
     }
 
     /// The tools `caller` may see, in registration order.
